@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "DesignGym",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gym", targets: ["gym"]),
+        .library(name: "GymCore", targets: ["GymCore"]),
+        .library(name: "GymStore", targets: ["GymStore"]),
+        .library(name: "Experiments", targets: ["Experiments"]),
+        .library(name: "GymCatalog", targets: ["GymCatalog"]),
+        .library(name: "GymTestSupport", targets: ["GymTestSupport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // The protocol every environment and agent speaks. Foundation only.
+        .target(name: "GymCore"),
+        // The SQLite trajectory store.
+        .target(name: "GymStore", dependencies: ["GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The ask/tell experiment loop over any environment, agent and store.
+        .target(name: "Experiments", dependencies: ["GymCore", "GymStore"]),
+
+        // Environments: one target per simulator.
+        .target(name: "SyntheticEnvironments", dependencies: ["GymCore"], path: "Environments/Synthetic"),
+
+        // Agents: one target per search algorithm.
+        .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
+
+        // Every environment and agent, registered by id.
+        .target(name: "GymCatalog", dependencies: ["GymCore", "SyntheticEnvironments", "RandomSearch"]),
+        // Conformance checks reused by the tests of every environment and agent.
+        .target(name: "GymTestSupport", dependencies: ["GymCore"]),
+        .executableTarget(name: "gym", dependencies: [
+            "GymCore", "GymStore", "Experiments", "GymCatalog", "GymTestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),
+        .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GymCatalog", "GymStore", "GymCore"]),
+        .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
+        .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),
+        .testTarget(name: "CLITests", dependencies: ["GymStore", "GymCore"]),
+    ]
+)

@@ -1,0 +1,39 @@
+import GymCore
+
+/// A snapshot of a running experiment, given to progress observers each time trials are committed.
+public struct ExperimentProgress: Sendable {
+    /// The experiment's id.
+    public var experimentID: Int64
+    /// Trials stored so far (including those of earlier sessions).
+    public var completed: Int
+    /// Trials in the evaluation budget, if bounded.
+    public var total: Int?
+    /// The best reward so far.
+    public var bestReward: Double?
+    /// Wall-clock seconds of this session.
+    public var elapsed: Double
+    /// Trials stored per second in this session.
+    public var rate: Double
+    /// Estimated seconds left, if it can be estimated.
+    public var remaining: Double?
+    /// Trials this session served from the cache.
+    public var cacheHits: Int
+    /// Trials this session whose evaluation was not `ok`.
+    public var unsuccessful: Int
+}
+
+/// How an experiment session ended.
+public struct ExperimentSummary: Sendable {
+    /// The experiment's id.
+    public var experimentID: Int64
+    /// Its status now.
+    public var status: String
+    /// Trials stored in all.
+    public var trials: Int
+    /// The trial with the best reward, if any has one.
+    public var best: Trial?
+    /// Wall-clock seconds of this session.
+    public var elapsed: Double
+    /// Trials this session served from the cache.
+    public var cacheHits: Int
+}

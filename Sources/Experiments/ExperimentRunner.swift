@@ -1,0 +1,228 @@
+import Dispatch
+import Foundation
+import GymCore
+import GymStore
+
+/// Runs experiments: the ask/tell loop between a registered agent and a registered environment, logging
+/// every trial to the store.
+///
+/// Each round the agent suggests a batch; designs already in the evaluation cache are answered from it,
+/// the rest are evaluated in parallel on `parallelism` environment instances; trials are written by a
+/// background writer; the agent observes the batch and its checkpoint is saved after the batch's trials.
+/// So a run killed at any moment resumes exactly: the agent is restored from its last checkpoint and
+/// re-suggests the interrupted batch, whose stored trials are reused rather than evaluated again.
+public final class ExperimentRunner: @unchecked Sendable {
+    private let registry: Registry
+    private let store: TrajectoryStore
+    private let stopLock = NSLock()
+    private var stopRequested = false
+
+    /// Creates a runner over a registry and a store.
+    public init(registry: Registry, store: TrajectoryStore) {
+        self.registry = registry
+        self.store = store
+    }
+
+    /// Asks the running experiment to stop after the current batch (as on Ctrl-C); it is left `interrupted`.
+    public func requestStop() {
+        stopLock.lock()
+        stopRequested = true
+        stopLock.unlock()
+    }
+
+    private var shouldStop: Bool {
+        stopLock.lock()
+        defer { stopLock.unlock() }
+        return stopRequested
+    }
+
+    /// Creates the experiment in the store and runs it to its budget.
+    public func run(_ configuration: ExperimentConfiguration, progress: @escaping @Sendable (ExperimentProgress) -> Void = { _ in })
+        throws -> ExperimentSummary
+    {
+        guard configuration.budget.evaluations != nil || configuration.budget.seconds != nil else {
+            throw ExperimentError.invalidSetting("give a budget: a number of evaluations, a number of seconds, or both")
+        }
+        if let evaluations = configuration.budget.evaluations, evaluations < 1 {
+            throw ExperimentError.invalidSetting("the evaluation budget must be at least 1, not \(evaluations)")
+        }
+        if let seconds = configuration.budget.seconds, !(seconds > 0) {
+            throw ExperimentError.invalidSetting("the time budget must be a positive number of seconds, not \(seconds)")
+        }
+        guard configuration.batchSize >= 1 else {
+            throw ExperimentError.invalidSetting("the batch size must be at least 1, not \(configuration.batchSize)")
+        }
+        guard configuration.parallelism >= 1 else {
+            throw ExperimentError.invalidSetting("parallelism must be at least 1, not \(configuration.parallelism)")
+        }
+        var options = configuration.environmentOptions
+        options.seed = Seeds.derive(configuration.seed, "environment")
+        let environment = try registry.makeEnvironment(configuration.environmentID, options: options)
+        let spec = environment.spec
+        let objective = try (configuration.objective ?? spec.defaultObjective).resolved(against: spec.metrics)
+        let agentEntry = try registry.agent(configuration.agentID)
+        let hyperparameters = try agentEntry.hyperparameters.design(from: configuration.hyperparameters, fillingDefaults: true)
+        let record = ExperimentRecord(
+            name: configuration.name, environmentSpec: spec, environmentOptions: options, objective: objective,
+            agentID: configuration.agentID, hyperparameters: hyperparameters, seed: configuration.seed,
+            budgetEvaluations: configuration.budget.evaluations, budgetSeconds: configuration.budget.seconds,
+            batchSize: configuration.batchSize, parallelism: configuration.parallelism, usesCache: configuration.usesCache,
+            host: ProcessInfo.processInfo.hostName, softwareVersion: DesignGym.version)
+        let id = try store.createExperiment(record)
+        var stored = record
+        stored.id = id
+        return try execute(stored, firstEnvironment: environment, progress: progress)
+    }
+
+    /// Continues a stopped or killed experiment to exactly its budget, reusing every stored trial.
+    public func resume(_ id: Int64, progress: @escaping @Sendable (ExperimentProgress) -> Void = { _ in }) throws -> ExperimentSummary {
+        let record = try store.experiment(id)
+        if record.status == .completed { throw ExperimentError.alreadyComplete(id) }
+        try store.reopenExperiment(id)
+        let environment = try registry.makeEnvironment(record.environmentID, options: record.environmentOptions)
+        return try execute(record, firstEnvironment: environment, progress: progress)
+    }
+
+    private func execute(_ record: ExperimentRecord, firstEnvironment: any Environment,
+                         progress: @escaping @Sendable (ExperimentProgress) -> Void) throws -> ExperimentSummary {
+        let id = record.id!
+        let start = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        do {
+            let summary = try loop(record, firstEnvironment: firstEnvironment, start: start, progress: progress)
+            try store.finishExperiment(id, status: summary.status == "completed" ? .completed : .interrupted, elapsed: elapsed())
+            return summary
+        } catch {
+            try? store.finishExperiment(id, status: .failed, error: String(describing: error), elapsed: elapsed())
+            throw error
+        }
+    }
+
+    private func loop(_ record: ExperimentRecord, firstEnvironment: any Environment, start: UInt64,
+                      progress: @escaping @Sendable (ExperimentProgress) -> Void) throws -> ExperimentSummary {
+        let id = record.id!
+        let spec = firstEnvironment.spec
+        var environments = [firstEnvironment]
+        while environments.count < record.parallelism {
+            environments.append(try registry.makeEnvironment(record.environmentID, options: record.environmentOptions))
+        }
+        let agent = try registry.makeAgent(record.agentID, space: spec.space, objective: record.objective,
+                                           seed: Seeds.derive(record.seed, "agent"), hyperparameters: record.hyperparameters.values)
+        var number = 0
+        if let checkpoint = try store.checkpoint(experiment: id) {
+            try agent.restore(checkpoint.state)
+            number = checkpoint.observedTrials
+        }
+        let storedTrials = try store.trials(experiment: id)
+        var stored = Dictionary(uniqueKeysWithValues: storedTrials.map { ($0.number, $0) })
+        let tracker = ProgressTracker(experimentID: id, total: record.budgetEvaluations, start: start,
+                                      completedBefore: storedTrials.count, best: Analysis.best(storedTrials)?.reward,
+                                      observer: progress)
+        let writer = TrialWriter(store: store, experimentID: id) { tracker.committed($0) }
+        defer { try? writer.close() }
+
+        func timeLeft() -> Bool {
+            guard let seconds = record.budgetSeconds else { return true }
+            return record.elapsedSeconds + Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds
+        }
+        var finishedBudget = true
+        while true {
+            if let evaluations = record.budgetEvaluations, number >= evaluations { break }
+            if !timeLeft() { break }
+            if shouldStop {
+                finishedBudget = false
+                break
+            }
+            let count = min(record.batchSize, (record.budgetEvaluations ?? Int.max) - number)
+            let suggestions = try agent.suggest(count)
+            guard suggestions.count == count else {
+                throw ExperimentError.invalidSuggestion(agent: record.agentID, reason: "asked for \(count) designs, got \(suggestions.count)")
+            }
+            var batch: [Trial?] = Array(repeating: nil, count: count)
+            var toEvaluate: [(index: Int, design: Design)] = []
+            var cacheHits: [Trial] = []
+            for (index, suggestion) in suggestions.enumerated() {
+                let design: Design
+                do {
+                    design = try spec.space.validate(suggestion)
+                } catch {
+                    throw ExperimentError.invalidSuggestion(agent: record.agentID, reason: String(describing: error))
+                }
+                let trialNumber = number + index
+                if let previous = stored.removeValue(forKey: trialNumber) {
+                    guard previous.design == design else {
+                        throw ExperimentError.notReproducible(agent: record.agentID, trial: trialNumber)
+                    }
+                    batch[index] = previous
+                    continue
+                }
+                if record.usesCache,
+                   let cached = try store.cachedEvaluation(CacheKey(spec: spec, options: record.environmentOptions, design: design)) {
+                    let now = Date()
+                    let trial = Trial(experimentID: id, number: trialNumber, design: design, evaluation: cached,
+                                      reward: record.objective.reward(for: cached), rewards: record.objective.rewards(for: cached),
+                                      startedAt: now, finishedAt: now, worker: "cache", cached: true)
+                    batch[index] = trial
+                    cacheHits.append(trial)
+                    continue
+                }
+                toEvaluate.append((index, design))
+            }
+            if !cacheHits.isEmpty { writer.submit(cacheHits) }
+            let evaluated = evaluate(toEvaluate, numberedFrom: number, record: record, spec: spec,
+                                     environments: environments, writer: writer)
+            for trial in evaluated { batch[trial.number - number] = trial }
+            try agent.observe(batch.map { $0! })
+            number += count
+            writer.submit(AgentCheckpoint(state: try agent.checkpoint(), observedTrials: number))
+        }
+        try writer.close()
+        let all = try store.trials(experiment: id)
+        let snapshot = tracker.snapshot()
+        return ExperimentSummary(experimentID: id, status: finishedBudget ? "completed" : "interrupted", trials: all.count,
+                                 best: Analysis.best(all), elapsed: snapshot.elapsed, cacheHits: snapshot.cacheHits)
+    }
+
+    /// Evaluates designs on the environment instances in parallel; each finished trial is handed to the
+    /// writer at once, so a kill loses only evaluations still running.
+    private func evaluate(_ work: [(index: Int, design: Design)], numberedFrom first: Int, record: ExperimentRecord,
+                          spec: EnvironmentSpec, environments: [any Environment], writer: TrialWriter) -> [Trial] {
+        guard !work.isEmpty else { return [] }
+        let results = TrialCollector()
+        let workers = min(environments.count, work.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for position in stride(from: worker, to: work.count, by: workers) {
+                let (index, design) = work[position]
+                let started = Date()
+                let evaluation = environments[worker].measure(design)
+                let trial = Trial(experimentID: record.id, number: first + index, design: design, evaluation: evaluation,
+                                  reward: record.objective.reward(for: evaluation), rewards: record.objective.rewards(for: evaluation),
+                                  startedAt: started, finishedAt: Date(), worker: "local-\(worker)", cached: false)
+                let cacheEntries = record.usesCache
+                    ? [(key: CacheKey(spec: spec, options: record.environmentOptions, design: design), design: design, evaluation: evaluation)]
+                    : []
+                writer.submit([trial], cache: cacheEntries)
+                results.append(trial)
+            }
+        }
+        return results.trials
+    }
+}
+
+/// Collects trials finished on several threads.
+private final class TrialCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [Trial] = []
+
+    func append(_ trial: Trial) {
+        lock.lock()
+        collected.append(trial)
+        lock.unlock()
+    }
+
+    var trials: [Trial] {
+        lock.lock()
+        defer { lock.unlock() }
+        return collected
+    }
+}

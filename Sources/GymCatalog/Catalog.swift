@@ -1,0 +1,28 @@
+import GymCore
+import RandomSearch
+import SyntheticEnvironments
+
+/// Every environment and agent that ships with DesignGym, registered by id.
+public enum Catalog {
+    /// The registry the CLI, the server and the tests use.
+    public static let registry: Registry = {
+        var registry = Registry()
+        registry.register(EnvironmentEntry(id: Branin.id, summary: "Branin–Hoo over a mixed real/integer/categorical space") {
+            try Branin.make($0)
+        })
+        registry.register(EnvironmentEntry(id: Ackley.id, summary: "Ackley function on a discrete 5-D grid") {
+            try Ackley.make($0)
+        })
+        registry.register(EnvironmentEntry(id: Knapsack.id, summary: "bounded knapsack with a capacity constraint") {
+            try Knapsack.make($0)
+        })
+        registry.register(EnvironmentEntry(id: ZDT1.id, summary: "two-objective ZDT1 over a mixed space") {
+            try ZDT1.make($0)
+        })
+        registry.register(AgentEntry(id: RandomSearch.id, summary: "uniform random search",
+                                     hyperparameters: RandomSearch.hyperparameters) { RandomSearch($0) })
+        registry.register(AgentEntry(id: RandomWalker.id, summary: "ArchGym's random walker: one-parameter moves to neighbours",
+                                     hyperparameters: RandomWalker.hyperparameters) { RandomWalker($0) })
+        return registry
+    }()
+}

@@ -1,0 +1,115 @@
+import Foundation
+
+/// A simulator of a design space behind one contract: a spec, and `evaluate`.
+///
+/// An environment is created with `EnvironmentOptions` (workload, seed, fidelity, options), never exits
+/// the process, never writes outside a per-evaluation temporary directory, and may be instantiated many
+/// times. `evaluate` is called from one thread at a time per instance; run instances in parallel.
+public protocol Environment: Sendable {
+    /// What the environment is: id, space, metrics, workloads, default objective.
+    var spec: EnvironmentSpec { get }
+
+    /// Simulates one design. Throws `DesignError` when the design is not a valid point of the space;
+    /// reports infeasible or failed simulations through the evaluation's status.
+    func evaluate(_ design: Design) throws -> Evaluation
+}
+
+extension Environment {
+    /// Validates `design`, checks the space's constraints, evaluates it and times it. Never throws:
+    /// an invalid design, a broken constraint or a simulator error comes back as a evaluation whose
+    /// status and message say what happened.
+    public func measure(_ design: Design) -> Evaluation {
+        let start = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        let canonical: Design
+        do {
+            canonical = try spec.space.validate(design)
+        } catch {
+            return .unsuccessful(.failed, message: String(describing: error), wallTime: elapsed())
+        }
+        if let broken = spec.space.violatedConstraints(canonical).first {
+            return .unsuccessful(.infeasible, message: "constraint '\(broken.name)': \(broken.message)", wallTime: elapsed())
+        }
+        do {
+            var evaluation = try evaluate(canonical)
+            if evaluation.wallTime == 0 { evaluation.wallTime = elapsed() }
+            return evaluation
+        } catch {
+            return .unsuccessful(.failed, message: String(describing: error), wallTime: elapsed())
+        }
+    }
+}
+
+/// The options an environment is created with.
+public struct EnvironmentOptions: Codable, Hashable, Sendable {
+    /// The workload to run; nil for the environment's default.
+    public var workload: String?
+    /// The seed of any randomness inside the environment.
+    public var seed: UInt64
+    /// A fidelity level, for environments that offer several; nil for the default.
+    public var fidelity: String?
+    /// Environment-specific settings (`--option key=value`), such as a device file.
+    public var values: [String: String]
+
+    /// Creates options.
+    public init(workload: String? = nil, seed: UInt64 = 0, fidelity: String? = nil, values: [String: String] = [:]) {
+        self.workload = workload
+        self.seed = seed
+        self.fidelity = fidelity
+        self.values = values
+    }
+}
+
+/// A workload an environment can run.
+public struct WorkloadSpec: Codable, Hashable, Sendable {
+    /// The workload's name, as given to `--workload`.
+    public var name: String
+    /// One sentence saying what it is.
+    public var summary: String
+
+    /// Creates a workload spec.
+    public init(name: String, summary: String) {
+        self.name = name
+        self.summary = summary
+    }
+}
+
+/// An environment-specific option (`--option key=value`).
+public struct OptionSpec: Codable, Hashable, Sendable {
+    /// The option's key.
+    public var key: String
+    /// What it sets, and what values it takes.
+    public var summary: String
+    /// The value used when it is not given, if any.
+    public var defaultValue: String?
+
+    /// Creates an option spec.
+    public init(key: String, summary: String, defaultValue: String? = nil) {
+        self.key = key
+        self.summary = summary
+        self.defaultValue = defaultValue
+    }
+}
+
+/// Wrong options for an environment: the error names what was given and what is allowed.
+public enum EnvironmentError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The workload is not one the environment offers.
+    case unknownWorkload(String, environment: String, known: [String])
+    /// The option key is not one the environment reads.
+    case unknownOption(String, environment: String, known: [String])
+    /// The option's value cannot be used.
+    case invalidOption(key: String, value: String, reason: String)
+
+    /// A sentence naming what was wrong and what is allowed.
+    public var description: String {
+        switch self {
+        case .unknownWorkload(let name, let environment, let known):
+            return "\(environment) has no workload '\(name)'; the workloads are: \(known.joined(separator: ", "))"
+        case .unknownOption(let key, let environment, let known):
+            let list = known.isEmpty ? "it takes no options" : "its options are: \(known.joined(separator: ", "))"
+            return "\(environment) has no option '\(key)'; \(list)"
+        case .invalidOption(let key, let value, let reason):
+            return "option \(key)=\(value) cannot be used: \(reason)"
+        }
+    }
+}

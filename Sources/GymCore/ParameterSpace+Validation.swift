@@ -1,0 +1,32 @@
+extension ParameterSpace {
+    /// The design with every value in canonical form, or the first `DesignError` found (unknown or
+    /// missing parameter, value outside its domain). Constraints are not checked here: see `isFeasible`.
+    public func validate(_ design: Design) throws -> Design {
+        try self.design(from: design.values, fillingDefaults: false)
+    }
+
+    /// A canonical design from values by name; with `fillingDefaults`, missing parameters take their defaults.
+    public func design(from values: [String: ParameterValue], fillingDefaults: Bool) throws -> Design {
+        for name in values.keys.sorted() where positions(of: name) == nil {
+            throw DesignError.unknownParameter(name, known: names)
+        }
+        var canonical: [String: ParameterValue] = [:]
+        for parameter in parameters {
+            if let value = values[parameter.name] {
+                canonical[parameter.name] = try parameter.canonicalValue(value)
+            } else if fillingDefaults {
+                canonical[parameter.name] = parameter.defaultValue
+            } else {
+                throw DesignError.missingParameter(parameter.name)
+            }
+        }
+        return Design(canonical)
+    }
+
+    /// Whether `design` is a valid point of the space (constraints aside).
+    public func contains(_ design: Design) -> Bool {
+        (try? validate(design)) == design
+    }
+
+    private func positions(of name: String) -> Parameter? { parameter(named: name) }
+}

@@ -1,0 +1,107 @@
+/// A registered environment: its id, a description and how to make it.
+public struct EnvironmentEntry: Sendable {
+    /// The versioned id.
+    public var id: String
+    /// One sentence saying what it simulates.
+    public var summary: String
+    /// Makes an instance from options; throws `EnvironmentError` for unknown workloads or options.
+    public var make: @Sendable (EnvironmentOptions) throws -> any Environment
+
+    /// Creates an entry.
+    public init(id: String, summary: String, make: @escaping @Sendable (EnvironmentOptions) throws -> any Environment) {
+        self.id = id
+        self.summary = summary
+        self.make = make
+    }
+}
+
+/// A registered agent: its id, a description, its typed hyperparameters and how to make it.
+public struct AgentEntry: Sendable {
+    /// The agent's id, such as "random".
+    public var id: String
+    /// One sentence saying how it searches.
+    public var summary: String
+    /// Its hyperparameters as a parameter space: types, ranges and defaults, so sweeps can grid over them.
+    public var hyperparameters: ParameterSpace
+    /// Makes an agent from a configuration whose hyperparameters are valid in `hyperparameters`.
+    public var make: @Sendable (AgentConfiguration) throws -> any Agent
+
+    /// Creates an entry.
+    public init(id: String, summary: String, hyperparameters: ParameterSpace,
+                make: @escaping @Sendable (AgentConfiguration) throws -> any Agent) {
+        self.id = id
+        self.summary = summary
+        self.hyperparameters = hyperparameters
+        self.make = make
+    }
+}
+
+/// Environments and agents by id: the one list the CLI, the server and clients share.
+public struct Registry: Sendable {
+    /// Registered environments in registration order.
+    public private(set) var environments: [EnvironmentEntry] = []
+    /// Registered agents in registration order.
+    public private(set) var agents: [AgentEntry] = []
+
+    /// An empty registry.
+    public init() {}
+
+    /// Adds an environment; a second entry with the same id is a programming error.
+    public mutating func register(_ entry: EnvironmentEntry) {
+        precondition(!environments.contains { $0.id == entry.id }, "environment \(entry.id) registered twice")
+        environments.append(entry)
+    }
+
+    /// Adds an agent; a second entry with the same id is a programming error.
+    public mutating func register(_ entry: AgentEntry) {
+        precondition(!agents.contains { $0.id == entry.id }, "agent \(entry.id) registered twice")
+        agents.append(entry)
+    }
+
+    /// The environment entry for `id`, or `RegistryError.unknownEnvironment` listing the ids there are.
+    public func environment(_ id: String) throws -> EnvironmentEntry {
+        guard let entry = environments.first(where: { $0.id == id }) else {
+            throw RegistryError.unknownEnvironment(id, known: environments.map(\.id))
+        }
+        return entry
+    }
+
+    /// The agent entry for `id`, or `RegistryError.unknownAgent` listing the ids there are.
+    public func agent(_ id: String) throws -> AgentEntry {
+        guard let entry = agents.first(where: { $0.id == id }) else {
+            throw RegistryError.unknownAgent(id, known: agents.map(\.id))
+        }
+        return entry
+    }
+
+    /// Makes the environment `id` with `options`.
+    public func makeEnvironment(_ id: String, options: EnvironmentOptions = EnvironmentOptions()) throws -> any Environment {
+        try environment(id).make(options)
+    }
+
+    /// Makes the agent `id`; hyperparameters left out take their defaults, unknown or invalid ones throw `DesignError`.
+    public func makeAgent(_ id: String, space: ParameterSpace, objective: Objective, seed: UInt64,
+                          hyperparameters: [String: ParameterValue] = [:]) throws -> any Agent {
+        let entry = try agent(id)
+        let values = try entry.hyperparameters.design(from: hyperparameters, fillingDefaults: true)
+        return try entry.make(AgentConfiguration(space: space, objective: objective, seed: seed, hyperparameters: values))
+    }
+}
+
+/// An id the registry does not know.
+public enum RegistryError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// No environment has this id.
+    case unknownEnvironment(String, known: [String])
+    /// No agent has this id.
+    case unknownAgent(String, known: [String])
+
+    /// A sentence naming the id and the ones there are.
+    public var description: String {
+        switch self {
+        case .unknownEnvironment(let id, let known):
+            return "unknown environment '\(id)'; the environments are: \(known.joined(separator: ", "))"
+        case .unknownAgent(let id, let known):
+            return "unknown agent '\(id)'; the agents are: \(known.joined(separator: ", "))"
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import GymCore
+
+/// Writes an experiment's trials, checkpoints and cache entries on a background thread, batching whatever
+/// has queued up into one transaction, so evaluations never wait for the disk.
+///
+/// A trial counts as *reported* when `onCommit` has been called for it: by then it is in the database
+/// and survives the process being killed.
+public final class TrialWriter: @unchecked Sendable {
+    private enum Item {
+        case trials([Trial], cache: [(key: CacheKey, design: Design, evaluation: Evaluation)])
+        case checkpoint(AgentCheckpoint)
+    }
+
+    private let store: TrajectoryStore
+    private let experimentID: Int64
+    private let onCommit: @Sendable ([Trial]) -> Void
+    private let condition = NSCondition()
+    private var pending: [Item] = []
+    private var submitted = 0
+    private var committed = 0
+    private var closed = false
+    private var failure: (any Error)?
+    private var thread: Thread?
+
+    /// Starts a writer for experiment `experimentID`; `onCommit` is called on the writer's thread with each
+    /// batch of trials once it is committed.
+    public init(store: TrajectoryStore, experimentID: Int64, onCommit: @escaping @Sendable ([Trial]) -> Void = { _ in }) {
+        self.store = store
+        self.experimentID = experimentID
+        self.onCommit = onCommit
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "designgym.trial-writer"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues finished trials, and the cache entries of those that were simulated.
+    public func submit(_ trials: [Trial], cache: [(key: CacheKey, design: Design, evaluation: Evaluation)] = []) {
+        enqueue(.trials(trials, cache: cache))
+    }
+
+    /// Queues the agent's checkpoint; it is written after everything queued before it.
+    public func submit(_ checkpoint: AgentCheckpoint) {
+        enqueue(.checkpoint(checkpoint))
+    }
+
+    /// Waits until everything queued so far is committed; rethrows the first write error.
+    public func flush() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        let target = submitted
+        while committed < target && failure == nil { condition.wait() }
+        if let failure { throw failure }
+    }
+
+    /// Flushes and stops the thread.
+    public func close() throws {
+        defer {
+            condition.lock()
+            closed = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        try flush()
+    }
+
+    private func enqueue(_ item: Item) {
+        condition.lock()
+        pending.append(item)
+        submitted += 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !closed { condition.wait() }
+            if pending.isEmpty && closed {
+                condition.unlock()
+                return
+            }
+            let batch = pending
+            pending.removeAll()
+            condition.unlock()
+
+            var written: [Trial] = []
+            do {
+                try store.database.write { db in
+                    for item in batch {
+                        switch item {
+                        case .trials(let trials, let cache):
+                            try TrajectoryStore.insert(trials, experiment: experimentID, in: db)
+                            try TrajectoryStore.cache(cache, in: db)
+                            written += trials
+                        case .checkpoint(let checkpoint):
+                            try TrajectoryStore.saveCheckpoint(checkpoint, experiment: experimentID, in: db)
+                        }
+                    }
+                }
+                if !written.isEmpty { onCommit(written) }
+            } catch {
+                condition.lock()
+                if failure == nil { failure = error }
+                condition.unlock()
+            }
+            condition.lock()
+            committed += batch.count
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}
