@@ -39,12 +39,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog"],
+                          path: "Benchmarks/GymBench"),
+
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GymCatalog", "GymStore", "GymCore"]),
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),
-        .testTarget(name: "CLITests", dependencies: ["GymStore", "GymCore"]),
+        .testTarget(name: "CLITests", dependencies: ["gym", "GymStore", "GymCore"]),
     ]
 )

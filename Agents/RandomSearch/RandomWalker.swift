@@ -60,5 +60,10 @@ public final class RandomWalker: Agent {
     public func checkpoint() throws -> Data { try encodeState(state) }
 
     /// Restores the generator and position.
-    public func restore(_ checkpoint: Data) throws { state = try decodeState(State.self, from: checkpoint) }
+    public func restore(_ checkpoint: Data) throws {
+        var restored = try decodeState(State.self, from: checkpoint)
+        // JSON does not keep 0.0 apart from 0: bring the position back to the space's canonical form.
+        restored.position = try restored.position.map { try space.validate($0) }
+        state = restored
+    }
 }

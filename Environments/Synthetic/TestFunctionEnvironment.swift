@@ -5,6 +5,8 @@ import GymCore
 ///
 /// With the option `noise=σ`, every metric gets Gaussian noise of standard deviation σ, drawn from a
 /// generator seeded by the environment seed and the design's hash, so a seed still fixes every value.
+/// With `delay=s`, every evaluation also waits s seconds, to stand in for a slow simulator when testing
+/// parallel evaluation, time budgets and interrupted runs.
 public struct TestFunctionEnvironment: Environment {
     /// The spec of this instance.
     public let spec: EnvironmentSpec
@@ -12,6 +14,7 @@ public struct TestFunctionEnvironment: Environment {
     public let knownOptimum: KnownOptimum
     private let function: @Sendable (Design) -> [String: Double]
     private let noise: Double
+    private let delay: Double
     private let seed: UInt64
 
     /// The optimum of a test function, for checking agents and the function itself.
@@ -31,12 +34,20 @@ public struct TestFunctionEnvironment: Environment {
     public init(spec: EnvironmentSpec, options: EnvironmentOptions, knownOptimum: KnownOptimum,
                 function: @escaping @Sendable (Design) -> [String: Double]) throws {
         var spec = spec
-        spec.options = [OptionSpec(key: "noise", summary: "standard deviation of Gaussian noise added to every metric", defaultValue: "0")]
+        spec.options = [
+            OptionSpec(key: "noise", summary: "standard deviation of Gaussian noise added to every metric", defaultValue: "0"),
+            OptionSpec(key: "delay", summary: "seconds each evaluation waits, to stand in for a slow simulator", defaultValue: "0"),
+        ]
         spec.workload = try spec.resolveWorkload(options)
         let noiseText = options.values["noise"] ?? "0"
         guard let noise = Double(noiseText), noise >= 0, noise.isFinite else {
             throw EnvironmentError.invalidOption(key: "noise", value: noiseText, reason: "expected a number ≥ 0")
         }
+        let delayText = options.values["delay"] ?? "0"
+        guard let delay = Double(delayText), delay >= 0, delay <= 3600 else {
+            throw EnvironmentError.invalidOption(key: "delay", value: delayText, reason: "expected seconds from 0 to 3600")
+        }
+        self.delay = delay
         self.spec = spec
         self.knownOptimum = knownOptimum
         self.function = function
@@ -47,6 +58,7 @@ public struct TestFunctionEnvironment: Environment {
     /// Evaluates the function on a valid design.
     public func evaluate(_ design: Design) throws -> Evaluation {
         let canonical = try spec.space.validate(design)
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         var metrics = function(canonical)
         if noise > 0 {
             var generator = SeededGenerator(seed: Seeds.derive(seed, canonical.hash))

@@ -150,10 +150,13 @@ public final class ExperimentRunner: @unchecked Sendable {
                 }
                 let trialNumber = number + index
                 if let previous = stored.removeValue(forKey: trialNumber) {
-                    guard previous.design == design else {
+                    // Designs read back from JSON are brought to canonical form before comparing.
+                    guard (try? spec.space.validate(previous.design)) == design else {
                         throw ExperimentError.notReproducible(agent: record.agentID, trial: trialNumber)
                     }
-                    batch[index] = previous
+                    var reused = previous
+                    reused.design = design
+                    batch[index] = reused
                     continue
                 }
                 if record.usesCache,

@@ -32,9 +32,17 @@ extension TrajectoryStore {
     /// The trials of experiment `id` in number order, optionally only those with the given statuses.
     public func trials(experiment id: Int64, statuses: Set<EvaluationStatus>? = nil) throws -> [Trial] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM trials WHERE experiment_id = ? ORDER BY number", arguments: [id])
+            // JSON does not keep 0.0 apart from 0: designs are brought back to their space's canonical form.
+            let space = try String.fetchOne(db, sql: "SELECT environment_spec FROM experiments WHERE id = ?", arguments: [id])
+                .map { try StoredJSON.value(EnvironmentSpec.self, from: $0, what: "environment spec").space }
+            return try Row.fetchAll(db, sql: "SELECT * FROM trials WHERE experiment_id = ? ORDER BY number", arguments: [id])
                 .map(Self.trial)
                 .filter { statuses?.contains($0.evaluation.status) ?? true }
+                .map { trial in
+                    var canonical = trial
+                    if let space, let design = try? space.validate(trial.design) { canonical.design = design }
+                    return canonical
+                }
         }
     }
 

@@ -1,0 +1,54 @@
+import Dispatch
+import Experiments
+import Foundation
+import GymCatalog
+import GymCore
+import GymStore
+
+// Throughput of the core paths, in a release build. Each line prints one figure.
+
+func measure(_ label: String, unit: String, count: Int, _ body: () throws -> Void) rethrows {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let rate = Double(count) / seconds
+    let name = label.padding(toLength: 48, withPad: " ", startingAt: 0)
+    print(name + String(format: "%12.0f ", rate) + unit + "/s" + String(format: "   (%d in %.3f s)", count, seconds))
+}
+
+let space = try Catalog.registry.makeEnvironment("ZDT1-v0").spec.space
+var generator = SeededGenerator(seed: 1)
+let designs = (0..<20_000).map { _ in space.sample(using: &generator) }
+
+measure("sample a mixed 6-parameter design", unit: "designs", count: 200_000) {
+    var local = SeededGenerator(seed: 2)
+    for _ in 0..<200_000 { _ = space.sample(using: &local) }
+}
+measure("validate a design", unit: "designs", count: designs.count) {
+    for design in designs { _ = try? space.validate(design) }
+}
+measure("canonical JSON + SHA-256 hash", unit: "designs", count: designs.count) {
+    for design in designs { _ = design.hash }
+}
+measure("unit encode + decode", unit: "designs", count: designs.count) {
+    for design in designs { _ = space.design(fromUnitVector: space.unitVector(design)) }
+}
+
+let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gym-bench-\(getpid())")
+defer { try? FileManager.default.removeItem(at: folder) }
+let store = try TrajectoryStore(path: folder.appendingPathComponent("bench.sqlite").path)
+let runner = ExperimentRunner(registry: Catalog.registry, store: store)
+for (label, batch) in [("experiment loop, batch 1 (Branin, file store)", 1), ("experiment loop, batch 16 (Branin, file store)", 16)] {
+    try measure(label, unit: "trials", count: 20_000) {
+        _ = try runner.run(ExperimentConfiguration(environmentID: "Branin-v0", agentID: "random", seed: UInt64(batch),
+                                                   budget: Budget(evaluations: 20_000), batchSize: batch, usesCache: false))
+    }
+}
+let last = try store.experiments().last!.id!
+try measure("read back trials", unit: "trials", count: 20_000) {
+    _ = try store.trials(experiment: last)
+}
+try measure("export CSV", unit: "trials", count: 20_000) {
+    var bytes = 0
+    try store.export(ExportFilter(experiments: [last]), format: .csv) { bytes += $0.utf8.count }
+}

@@ -1,0 +1,39 @@
+# DesignGym — `make run` sets up and runs the main job; `make test` sets up and runs every test.
+SWIFT ?= swift
+SYSTEM_PACKAGES := libzmq3-dev libsqlite3-dev libopenblas-dev liblapacke-dev pkg-config
+DB ?= Logs/gym.sqlite
+export OPENBLAS_NUM_THREADS ?= 1
+
+.PHONY: setup build run test bench check clean
+
+# Installs the Debian packages DesignGym needs, only those missing.
+setup:
+	@missing=""; \
+	for package in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+
+build: setup
+	$(SWIFT) build -c release --product gym
+
+# The main job: random search on Branin-v0, 200 evaluations, logged to $(DB).
+run: build
+	.build/release/gym run --env Branin-v0 --agent random --budget 200 --seed 0 --db $(DB)
+
+test: setup
+	$(SWIFT) test
+
+# Conformance checks of every registered environment and agent, from the command line.
+check: build
+	.build/release/gym check
+
+bench: setup
+	$(SWIFT) run -c release gym-bench
+
+clean:
+	rm -rf .build

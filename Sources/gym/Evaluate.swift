@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import GymCatalog
+import GymCore
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate one design and print its metrics as JSON.",
+        discussion: """
+            Parameters left out of the design take their defaults (listed in `gym describe`).
+            Example: gym evaluate Branin-v0 --design '{"x1": 3.14159, "x2_steps": 91, "variant": "standard"}'
+                     gym evaluate Knapsack-v0 --design design.json --objective value:max
+            """)
+
+    @Argument(help: "Environment id (see `gym list`).")
+    var environment: String
+
+    @Option(help: "The design: a JSON object of parameter values, or the path of a file holding one.")
+    var design: String
+
+    @Option(help: "Seed of any randomness inside the environment.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var selection: EnvironmentSelection
+    @OptionGroup var objectiveSelection: ObjectiveSelection
+
+    func run() throws {
+        let output = try reportingErrors { () -> String in
+            let environment = try Catalog.registry.makeEnvironment(environment, options: try selection.environmentOptions(seed: seed))
+            let spec = environment.spec
+            let objective = try objectiveSelection.objective(for: spec)
+            let parsed = try Design.parse(json: try readDesignText(design))
+            let canonical = try spec.space.design(from: parsed.values, fillingDefaults: true)
+            let evaluation = environment.measure(canonical)
+            struct Report: Encodable {
+                var environment: String
+                var workload: String
+                var design: Design
+                var designHash: String
+                var status: EvaluationStatus
+                var metrics: [String: Double]
+                var units: [String: String]
+                var objective: String
+                var reward: Double?
+                var wallTime: Double
+                var message: String?
+                var details: [String: JSONValue]
+            }
+            return try prettyJSON(Report(
+                environment: spec.id, workload: spec.workload, design: canonical, designHash: canonical.hash,
+                status: evaluation.status, metrics: evaluation.metrics,
+                units: Dictionary(uniqueKeysWithValues: spec.metrics.map { ($0.name, $0.unit) }),
+                objective: objective.description, reward: objective.reward(for: evaluation), wallTime: evaluation.wallTime,
+                message: evaluation.message, details: evaluation.details))
+        }
+        print(output)
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Dispatch
+import Experiments
+import Foundation
+import GymCatalog
+import GymCore
+import GymStore
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run an agent on an environment, logging every trial to the database.",
+        discussion: """
+            Without a budget, runs 200 evaluations. Ctrl-C stops after the current batch; the experiment can
+            then be continued with --resume. Same seed, environment, agent and settings give identical trials.
+            Examples:
+              gym run --env Branin-v0 --agent random --budget 200 --seed 1
+              gym run --env Knapsack-v0 --agent random-walker -H restart_probability=0.05 --time-limit 30s
+              gym run --env ZDT1-v0 --agent random --objective pareto:f1:min,f2:min --batch-size 8 --parallel 2
+              gym run --resume 3
+            """)
+
+    @Option(name: .customLong("env"), help: "Environment id (see `gym list`).")
+    var environment: String = "Branin-v0"
+
+    @Option(help: "Agent id (see `gym list`).")
+    var agent: String = "random"
+
+    @Option(name: [.customShort("H"), .customLong("hyperparameter")],
+            help: ArgumentHelp("Agent hyperparameter KEY=VALUE (repeatable); the rest take their defaults.", valueName: "key=value"))
+    var hyperparameters: [String] = []
+
+    @Option(help: "Budget in evaluations (default 200 when no --time-limit is given).")
+    var budget: Int?
+
+    @Option(help: "Budget in wall-clock time: 90, 90s, 10m or 2h.")
+    var timeLimit: String?
+
+    @Option(help: "Designs suggested and evaluated per round.")
+    var batchSize: Int = 1
+
+    @Option(help: "Evaluations run at once.")
+    var parallel: Int = 1
+
+    @Option(help: "Master seed; the agent's and environment's seeds derive from it.")
+    var seed: UInt64 = 0
+
+    @Option(help: "A label stored with the experiment.")
+    var name: String?
+
+    @Flag(help: "Evaluate every design even if the same configuration evaluated it before.")
+    var noCache = false
+
+    @Option(help: "Continue the stopped or killed experiment with this id to its budget (other settings are the stored ones).")
+    var resume: Int64?
+
+    @Option(help: "Progress display: \(ProgressStyle.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var progress: ProgressStyle = .auto
+
+    @OptionGroup var selection: EnvironmentSelection
+    @OptionGroup var objectiveSelection: ObjectiveSelection
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        let store = try reportingErrors { try TrajectoryStore(path: database.path) }
+        let runner = ExperimentRunner(registry: Catalog.registry, store: store)
+        let reporter = ProgressReporter(style: progress)
+        let interrupt = installInterruptHandler(runner)
+        defer { interrupt.cancel() }
+
+        let summary = try reportingErrors { () -> ExperimentSummary in
+            if let resume {
+                return try runner.resume(resume) { reporter.update($0) }
+            }
+            let entry = try Catalog.registry.environment(environment)
+            let options = try selection.environmentOptions()
+            let spec = try entry.make(options).spec
+            let configuration = ExperimentConfiguration(
+                environmentID: environment, environmentOptions: options, objective: try objectiveSelection.objective(for: spec),
+                agentID: agent, hyperparameters: try keyValues(hyperparameters, what: "--hyperparameter").mapValues(parameterValue),
+                seed: seed, budget: Budget(evaluations: budget ?? (timeLimit == nil ? 200 : nil), seconds: try timeLimit.map(parseDuration)),
+                batchSize: batchSize, parallelism: parallel, usesCache: !noCache, name: name)
+            return try runner.run(configuration) { reporter.update($0) }
+        }
+        reporter.finish()
+        try printSummary(summary, store: store)
+    }
+
+    private func printSummary(_ summary: ExperimentSummary, store: TrajectoryStore) throws {
+        let record = try store.experiment(summary.experimentID)
+        let id = summary.experimentID
+        var line = "Experiment \(id): \(summary.status), \(summary.trials) trials in \(formatDuration(summary.elapsed))"
+        if summary.cacheHits > 0 { line += " (\(summary.cacheHits) from the cache)" }
+        print(line)
+        if let best = summary.best {
+            print("Best reward \(formatNumber(best.reward)) (\(record.objective)) at trial \(best.number):")
+            print("  design  \(best.design.canonicalJSON)")
+            let metrics = record.environmentSpec.metrics.compactMap { spec in
+                best.evaluation.metrics[spec.name].map { "\(spec.name)=\(formatNumber($0)) \(spec.unit)" }
+            }
+            print("  metrics \(metrics.joined(separator: ", "))")
+        } else {
+            print("No trial has a reward yet.")
+        }
+        if summary.status == "interrupted" { print("Continue it with: gym run --resume \(id) --db \(database.path)") }
+        print("Results in \(database.path): gym show \(id) --db \(database.path) · gym export --experiment \(id) --db \(database.path) --out results.csv")
+    }
+
+    private func installInterruptHandler(_ runner: ExperimentRunner) -> any DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            FileHandle.standardError.write(Data("\nStopping after the current batch (Ctrl-C again to quit at once)...\n".utf8))
+            runner.requestStop()
+            signal(SIGINT, SIG_DFL)
+        }
+        source.resume()
+        return source
+    }
+}
