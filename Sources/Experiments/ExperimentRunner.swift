@@ -127,6 +127,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
         var finishedBudget = true
         while true {
+            try writer.throwIfFailed()
             if let evaluations = record.budgetEvaluations, number >= evaluations { break }
             if !timeLeft() { break }
             if shouldStop {

@@ -30,7 +30,8 @@ public final class TrialWriter: @unchecked Sendable {
         self.store = store
         self.experimentID = experimentID
         self.onCommit = onCommit
-        let thread = Thread { [unowned self] in self.run() }
+        // The thread holds the writer until `close()` lets it finish.
+        let thread = Thread { self.run() }
         thread.name = "designgym.trial-writer"
         self.thread = thread
         thread.start()
@@ -55,6 +56,13 @@ public final class TrialWriter: @unchecked Sendable {
         if let failure { throw failure }
     }
 
+    /// Throws the first write error so far, without waiting.
+    public func throwIfFailed() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw failure }
+    }
+
     /// Flushes and stops the thread.
     public func close() throws {
         defer {
@@ -74,6 +82,23 @@ public final class TrialWriter: @unchecked Sendable {
         condition.unlock()
     }
 
+    private func write(_ items: [Item]) throws -> [Trial] {
+        var written: [Trial] = []
+        try store.database.write { db in
+            for item in items {
+                switch item {
+                case .trials(let trials, let cache):
+                    try TrajectoryStore.insert(trials, experiment: experimentID, in: db)
+                    try TrajectoryStore.cache(cache, in: db)
+                    written += trials
+                case .checkpoint(let checkpoint):
+                    try TrajectoryStore.saveCheckpoint(checkpoint, experiment: experimentID, in: db)
+                }
+            }
+        }
+        return written
+    }
+
     private func run() {
         while true {
             condition.lock()
@@ -88,24 +113,21 @@ public final class TrialWriter: @unchecked Sendable {
 
             var written: [Trial] = []
             do {
-                try store.database.write { db in
-                    for item in batch {
-                        switch item {
-                        case .trials(let trials, let cache):
-                            try TrajectoryStore.insert(trials, experiment: experimentID, in: db)
-                            try TrajectoryStore.cache(cache, in: db)
-                            written += trials
-                        case .checkpoint(let checkpoint):
-                            try TrajectoryStore.saveCheckpoint(checkpoint, experiment: experimentID, in: db)
-                        }
+                written = try write(batch)
+            } catch {
+                // One bad item must not take the good ones with it: write them one transaction each.
+                written = []
+                for item in batch {
+                    do {
+                        written += try write([item])
+                    } catch {
+                        condition.lock()
+                        if failure == nil { failure = error }
+                        condition.unlock()
                     }
                 }
-                if !written.isEmpty { onCommit(written) }
-            } catch {
-                condition.lock()
-                if failure == nil { failure = error }
-                condition.unlock()
             }
+            if !written.isEmpty { onCommit(written) }
             condition.lock()
             committed += batch.count
             condition.broadcast()

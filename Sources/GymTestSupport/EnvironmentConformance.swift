@@ -7,7 +7,7 @@ public enum EnvironmentConformance {
     /// Checks: it builds with default options and its spec id matches, versioned as `Name-vN`; defaults
     /// are valid and the default objective fits the metrics; `samples` designs drawn with a seeded
     /// generator are canonical and survive unit and one-hot encoding; two instances with the same seed
-    /// measure the same metrics; `ok` evaluations report exactly the declared, finite metrics; invalid
+    /// measure the same metrics, and a deterministic one measures a design the same way twice; `ok` evaluations report exactly the declared, finite metrics; invalid
     /// designs are rejected with a `DesignError` naming the parameter; unknown workloads and options are
     /// rejected; resetting an episode twice with one seed gives equal observations.
     public static func check(_ entry: EnvironmentEntry, samples: Int = 24, seed: UInt64 = 2024) -> [ConformanceIssue] {
@@ -65,6 +65,11 @@ public enum EnvironmentConformance {
             let b = second.measure(design)
             list.expect(a.status == b.status && a.metrics == b.metrics, "same seed, same metrics",
                         "\(design): \(a.metrics) vs \(b.metrics)")
+            if spec.isDeterministic {
+                let again = first.measure(design)
+                list.expect(again.status == a.status && again.metrics == a.metrics, "a deterministic environment repeats itself",
+                            "\(design): \(a.metrics) then \(again.metrics)")
+            }
             switch a.status {
             case .ok:
                 list.expect(Set(a.metrics.keys) == Set(spec.metrics.map(\.name)), "ok evaluations report the declared metrics",
