@@ -1,0 +1,156 @@
+import Foundation
+import GymCore
+import GymStore
+import Testing
+
+@Suite struct CLITests {
+    @Test func versionAndHelpForEveryCommand() throws {
+        let version = try GymProcess.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == DesignGym.version)
+        for command in ["list", "describe", "run", "evaluate", "show", "export", "check"] {
+            let help = try GymProcess.run([command, "--help"])
+            #expect(help.status == 0, "\(command)")
+            #expect(help.output.contains("Example"), "\(command) --help has an example")
+        }
+    }
+
+    @Test func listAndDescribeAgreeWithTheRegistry() throws {
+        let list = try GymProcess.run(["list", "--json"])
+        #expect(list.status == 0)
+        let listing = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(list.output.utf8))
+        let environments = listing["environments"]!.map { $0["id"]! }
+        #expect(environments.contains("Branin-v0") && environments.contains("ZDT1-v0"))
+        #expect(listing["agents"]!.map { $0["id"]! }.contains("random-walker"))
+
+        let describe = try GymProcess.run(["describe", "Knapsack-v0", "--json"])
+        #expect(describe.status == 0)
+        let spec = try JSONDecoder().decode(EnvironmentSpec.self, from: Data(describe.output.utf8))
+        #expect(spec.id == "Knapsack-v0")
+        #expect(spec.metrics.map(\.unit) == ["1", "kg"])
+        #expect(spec.space.constraints.map(\.name) == ["capacity"])
+        let text = try GymProcess.run(["describe", "Knapsack-v0"])
+        #expect(text.output.contains("weight  [kg]  minimize"))
+    }
+
+    @Test func evaluatePrintsMetricsAsJSON() throws {
+        let result = try GymProcess.run(["evaluate", "Branin-v0", "--design", #"{"x1": 3.14159265359, "x2_steps": 91}"#])
+        #expect(result.status == 0, "\(result.error)")
+        let report = try JSONDecoder().decode([String: JSONValue].self, from: Data(result.output.utf8))
+        #expect(report["status"] == "ok")
+        guard case .object(let metrics) = report["metrics"], case .number(let value) = metrics["value"] else {
+            Issue.record("no metrics in \(result.output)")
+            return
+        }
+        #expect(abs(value - 5 / (4 * Double.pi)) < 1e-9)  // the Branin minimum, variant defaulted to standard
+        guard case .object(let design) = report["design"] else { return }
+        #expect(design["variant"] == "standard")
+    }
+
+    @Test func badInputGetsAClearErrorAndANonZeroExit() throws {
+        let outOfRange = try GymProcess.run(["evaluate", "Branin-v0", "--design", #"{"x1": 30}"#])
+        #expect(outOfRange.status != 0)
+        #expect(outOfRange.error.contains("parameter 'x1' cannot be 30; allowed: a real number from -5.0 to 10.0"))
+        let unknown = try GymProcess.run(["describe", "Nope-v9"])
+        #expect(unknown.status != 0)
+        #expect(unknown.error.contains("unknown environment 'Nope-v9'; the environments are: Branin-v0"))
+        let objective = try GymProcess.run(["run", "--objective", "speed:max", "--db", GymProcess.databasePath()])
+        #expect(objective.status != 0)
+        #expect(objective.error.contains("unknown metric 'speed'"))
+        let design = try GymProcess.run(["evaluate", "Branin-v0", "--design", "not-a-file.json"])
+        #expect(design.error.contains("neither"))
+    }
+
+    @Test func runShowAndExportWorkTogether() throws {
+        let db = GymProcess.databasePath()
+        let run = try GymProcess.run(["run", "--env", "Knapsack-v0", "--agent", "random", "--budget", "40", "--seed", "3",
+                                      "--batch-size", "4", "--db", db, "--progress", "none"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("Experiment 1: completed, 40 trials"))
+        #expect(run.output.contains("Best reward"))
+        #expect(run.output.contains(db))
+
+        let show = try GymProcess.run(["show", "1", "--db", db])
+        #expect(show.status == 0)
+        #expect(show.output.contains("random on Knapsack-v0"))
+        #expect(show.output.contains("Best designs"))
+        let list = try GymProcess.run(["show", "--db", db])
+        #expect(list.output.contains("40/40"))
+
+        let out = URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("trials.jsonl").path
+        let export = try GymProcess.run(["export", "--format", "jsonl", "--status", "ok", "--out", out, "--db", db])
+        #expect(export.status == 0, "\(export.error)")
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        let store = try TrajectoryStore(path: db)
+        #expect(lines.count == (try store.trials(experiment: 1, statuses: [.ok]).count))
+        #expect(export.error.contains("Wrote \(lines.count) trials"))
+    }
+
+    @Test func theDefaultRunIsTwoHundredRandomEvaluationsOfBranin() throws {
+        let db = GymProcess.databasePath()
+        let run = try GymProcess.run(["run", "--db", db, "--progress", "none"])
+        #expect(run.status == 0)
+        let record = try TrajectoryStore(path: db).experiment(1)
+        #expect(record.environmentID == "Branin-v0" && record.agentID == "random" && record.budgetEvaluations == 200)
+        #expect(try TrajectoryStore(path: db).trialCount(experiment: 1) == 200)
+    }
+
+    @Test func aRunKilledWithSIGKILLLosesNoReportedTrialAndResumesExactly() throws {
+        let budget = 300
+        let arguments = ["run", "--env", "Branin-v0", "--agent", "random-walker", "--budget", String(budget), "--batch-size", "3",
+                         "--seed", "5", "--option", "delay=0.004", "--progress", "jsonl"]
+        let killedDB = GymProcess.databasePath()
+
+        let process = Process()
+        process.executableURL = GymProcess.executable
+        process.arguments = arguments + ["--db", killedDB]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var reported = 0
+        var buffer = ""
+        while reported < 60 {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }  // the child ended early
+            buffer += String(decoding: chunk, as: UTF8.self)
+            while let newline = buffer.firstIndex(of: "\n") {
+                let line = String(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                if let progress = try? JSONDecoder().decode([String: JSONValue].self, from: Data(line.utf8)),
+                   case .number(let completed) = progress["completed"] {
+                    reported = max(reported, Int(completed))
+                }
+            }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(reported >= 60 && reported < budget)
+
+        let store = try TrajectoryStore(path: killedDB)
+        let survived = try store.trials(experiment: 1)
+        #expect(survived.count >= reported)
+        #expect(try store.experiment(1).status == .running)  // it never got to say otherwise
+
+        let resume = try GymProcess.run(["run", "--resume", "1", "--db", killedDB, "--progress", "none"])
+        #expect(resume.status == 0, "\(resume.error)")
+        let resumed = try store.trials(experiment: 1)
+        #expect(resumed.map(\.number) == Array(0..<budget))
+        #expect(try store.experiment(1).status == .completed)
+
+        let cleanDB = GymProcess.databasePath()
+        let clean = try GymProcess.run(arguments.filter { $0 != "jsonl" && $0 != "--progress" } + ["--progress", "none", "--db", cleanDB])
+        #expect(clean.status == 0)
+        let reference = try TrajectoryStore(path: cleanDB).trials(experiment: 1)
+        #expect(resumed.map(\.design) == reference.map(\.design))
+        #expect(resumed.map(\.evaluation.metrics) == reference.map(\.evaluation.metrics))
+        #expect(resumed.map(\.reward) == reference.map(\.reward))
+    }
+
+    @Test func checkPassesForEveryRegisteredEnvironmentAndAgent() throws {
+        let result = try GymProcess.run(["check"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(!result.output.contains("FAIL"))
+    }
+}
