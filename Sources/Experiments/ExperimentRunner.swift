@@ -115,7 +115,8 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
         let storedTrials = try store.trials(experiment: id)
         var stored = Dictionary(uniqueKeysWithValues: storedTrials.map { ($0.number, $0) })
-        let tracker = ProgressTracker(experimentID: id, total: record.budgetEvaluations, start: start,
+        let tracker = ProgressTracker(experimentID: id, total: record.budgetEvaluations, budgetSeconds: record.budgetSeconds,
+                                      elapsedBefore: record.elapsedSeconds, start: start,
                                       completedBefore: storedTrials.count, best: Analysis.best(storedTrials)?.reward,
                                       observer: progress)
         let writer = TrialWriter(store: store, experimentID: id) { tracker.committed($0) }

@@ -65,7 +65,7 @@ struct Run: ParsableCommand {
         let runner = ExperimentRunner(registry: Catalog.registry, store: store)
         let reporter = ProgressReporter(style: progress)
         let interrupt = installInterruptHandler(runner)
-        defer { interrupt.cancel() }
+        defer { interrupt.forEach { $0.cancel() } }
 
         let summary = try reportingErrors { () -> ExperimentSummary in
             if let resume {
@@ -95,7 +95,7 @@ struct Run: ParsableCommand {
             print("Best reward \(formatNumber(best.reward)) (\(record.objective)) at trial \(best.number):")
             print("  design  \(best.design.canonicalJSON)")
             let metrics = record.environmentSpec.metrics.compactMap { spec in
-                best.evaluation.metrics[spec.name].map { "\(spec.name)=\(formatNumber($0)) \(spec.unit)" }
+                best.evaluation.metrics[spec.name].map { "\(spec.name)=\(formatNumber($0))" + (spec.unit == "1" ? "" : " \(spec.unit)") }
             }
             print("  metrics \(metrics.joined(separator: ", "))")
         } else {
@@ -105,15 +105,19 @@ struct Run: ParsableCommand {
         print("Results in \(database.path): gym show \(id) --db \(database.path) · gym export --experiment \(id) --db \(database.path) --out results.csv")
     }
 
-    private func installInterruptHandler(_ runner: ExperimentRunner) -> any DispatchSourceSignal {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            FileHandle.standardError.write(Data("\nStopping after the current batch (Ctrl-C again to quit at once)...\n".utf8))
-            runner.requestStop()
-            signal(SIGINT, SIG_DFL)
+    /// Ctrl-C (SIGINT) or SIGTERM stops the run after the current batch, leaving it resumable; a second
+    /// signal ends the process at once (still losing no committed trial).
+    private func installInterruptHandler(_ runner: ExperimentRunner) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("\nStopping after the current batch (signal again to quit at once)...\n".utf8))
+                runner.requestStop()
+                signal(number, SIG_DFL)
+            }
+            source.resume()
+            return source
         }
-        source.resume()
-        return source
     }
 }

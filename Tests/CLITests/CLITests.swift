@@ -101,28 +101,8 @@ import Testing
                          "--seed", "5", "--option", "delay=0.004", "--progress", "jsonl"]
         let killedDB = GymProcess.databasePath()
 
-        let process = Process()
-        process.executableURL = GymProcess.executable
-        process.arguments = arguments + ["--db", killedDB]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var reported = 0
-        var buffer = ""
-        while reported < 60 {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }  // the child ended early
-            buffer += String(decoding: chunk, as: UTF8.self)
-            while let newline = buffer.firstIndex(of: "\n") {
-                let line = String(buffer[..<newline])
-                buffer.removeSubrange(...newline)
-                if let progress = try? JSONDecoder().decode([String: JSONValue].self, from: Data(line.utf8)),
-                   case .number(let completed) = progress["completed"] {
-                    reported = max(reported, Int(completed))
-                }
-            }
-        }
+        let (process, output) = try GymProcess.start(arguments + ["--db", killedDB])
+        let reported = GymProcess.waitForProgress(output, atLeast: 60)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
@@ -146,6 +126,22 @@ import Testing
         #expect(resumed.map(\.design) == reference.map(\.design))
         #expect(resumed.map(\.evaluation.metrics) == reference.map(\.evaluation.metrics))
         #expect(resumed.map(\.reward) == reference.map(\.reward))
+    }
+
+    @Test func sigtermStopsAfterTheBatchAndLeavesTheExperimentResumable() throws {
+        let db = GymProcess.databasePath()
+        let (process, output) = try GymProcess.start(["run", "--budget", "400", "--option", "delay=0.004", "--progress", "jsonl", "--db", db])
+        #expect(GymProcess.waitForProgress(output, atLeast: 20) >= 20)
+        kill(process.processIdentifier, SIGTERM)
+        let rest = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(String(decoding: rest, as: UTF8.self).contains("Continue it with: gym run --resume 1"))
+        let store = try TrajectoryStore(path: db)
+        #expect(try store.experiment(1).status == .interrupted)
+        #expect(try store.trialCount(experiment: 1) < 400)
+        #expect(try GymProcess.run(["run", "--resume", "1", "--db", db, "--progress", "none"]).status == 0)
+        #expect(try store.trialCount(experiment: 1) == 400)
     }
 
     @Test func checkPassesForEveryRegisteredEnvironmentAndAgent() throws {

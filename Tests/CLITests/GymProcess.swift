@@ -1,4 +1,5 @@
 import Foundation
+import GymCore
 
 /// Runs the `gym` executable built next to the test bundle.
 enum GymProcess {
@@ -34,6 +35,39 @@ enum GymProcess {
         process.waitUntilExit()
         return Result(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
                       error: String(decoding: errorData.data, as: UTF8.self))
+    }
+
+    /// Starts `gym` with `--progress jsonl` output on a pipe; standard error is discarded.
+    static func start(_ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, output)
+    }
+
+    /// Reads `--progress jsonl` lines until one reports at least `count` completed trials (or the output
+    /// ends), and returns the largest count reported.
+    static func waitForProgress(_ output: Pipe, atLeast count: Int) -> Int {
+        var reported = 0
+        var buffer = ""
+        while reported < count {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer += String(decoding: chunk, as: UTF8.self)
+            while let newline = buffer.firstIndex(of: "\n") {
+                let line = String(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                if let progress = try? JSONDecoder().decode([String: JSONValue].self, from: Data(line.utf8)),
+                   case .number(let completed) = progress["completed"] {
+                    reported = max(reported, Int(completed))
+                }
+            }
+        }
+        return reported
     }
 
     /// A fresh database path in its own folder.
