@@ -26,12 +26,15 @@ let package = Package(
 
         // Environments: one target per simulator.
         .target(name: "SyntheticEnvironments", dependencies: ["GymCore"], path: "Environments/Synthetic"),
+        // Numerical kernels: optimised in debug builds too, so the tests run at a useful speed.
+        .target(name: "DiffusionSampler", dependencies: ["GymCore"], path: "Environments/DiffusionSampler",
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Agents: one target per search algorithm.
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
 
         // Every environment and agent, registered by id.
-        .target(name: "GymCatalog", dependencies: ["GymCore", "SyntheticEnvironments", "RandomSearch"]),
+        .target(name: "GymCatalog", dependencies: ["GymCore", "SyntheticEnvironments", "DiffusionSampler", "RandomSearch"]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
         .executableTarget(name: "gym", dependencies: [
@@ -46,6 +49,7 @@ let package = Package(
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GymCatalog", "GymStore", "GymCore"]),
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
+        .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "CLITests", dependencies: ["gym", "GymStore", "GymCore"]),

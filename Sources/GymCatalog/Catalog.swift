@@ -1,3 +1,4 @@
+import DiffusionSampler
 import GymCore
 import RandomSearch
 import SyntheticEnvironments
@@ -19,6 +20,9 @@ public enum Catalog {
         registry.register(EnvironmentEntry(id: ZDT1.id, summary: "two-objective ZDT1 over a mixed space") {
             try ZDT1.make($0)
         })
+        registry.register(EnvironmentEntry(
+            id: DiffusionSamplerEnvironment.id, summary: "diffusion ODE solver schedules on a Gaussian mixture with an exact score"
+        ) { try DiffusionSamplerEnvironment(options: $0) })
         registry.register(AgentEntry(id: RandomSearch.id, summary: "uniform random search",
                                      hyperparameters: RandomSearch.hyperparameters) { RandomSearch($0) })
         registry.register(AgentEntry(id: RandomWalker.id, summary: "ArchGym's random walker: one-parameter moves to neighbours",

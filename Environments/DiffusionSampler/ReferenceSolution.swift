@@ -1,0 +1,88 @@
+import Foundation
+
+/// The reference solution of the probability-flow ODE: classic RK4 in λ with 1000 uniform λ-steps on
+/// y = x/α, dy/dλ = −e^(−λ)·ε(α(t(λ))·y, t(λ)); x_ref = α(ε)·y_end.
+public enum ReferenceSolution {
+    /// Integrates every row of `x1` from t = 1 to `end` with `steps` RK4 steps.
+    public static func solve(_ x1: [Double], denoiser: MixtureDenoiser, end: Double = 1e-3, steps: Int = 1000) -> [Double] {
+        let schedule = denoiser.schedule
+        let start = schedule.lambda(1)
+        let h = (schedule.lambda(end) - start) / Double(steps)
+        let count = x1.count
+        var y = x1.map { $0 / schedule.alpha(1) }
+        // Four stage derivatives and one scratch state, reused by every step.
+        var stages = [[Double]](repeating: [Double](repeating: 0, count: count), count: 4)
+        var state = [Double](repeating: 0, count: count)
+        var score = [Double](repeating: 0, count: count)
+
+        /// Writes dy/dλ at (state, λ) into stage `index`: −e^(−λ)·ε(α·y, t) = e^(−λ)·σ·score(α·y).
+        func derivative(_ lambda: Double, into index: Int) {
+            let t = schedule.time(lambda: lambda)
+            let alpha = schedule.alpha(t)
+            let factor = exp(-lambda) * schedule.sigma(t)
+            for i in 0..<count { state[i] *= alpha }
+            state.withUnsafeBufferPointer { x in
+                score.withUnsafeMutableBufferPointer { result in denoiser.score(x, at: t, into: result) }
+            }
+            for i in 0..<count { stages[index][i] = factor * score[i] }
+        }
+
+        for step in 0..<steps {
+            let lambda = start + Double(step) * h
+            state = y
+            derivative(lambda, into: 0)
+            for i in 0..<count { state[i] = y[i] + h / 2 * stages[0][i] }
+            derivative(lambda + h / 2, into: 1)
+            for i in 0..<count { state[i] = y[i] + h / 2 * stages[1][i] }
+            derivative(lambda + h / 2, into: 2)
+            for i in 0..<count { state[i] = y[i] + h * stages[2][i] }
+            derivative(lambda + h, into: 3)
+            for i in 0..<count {
+                y[i] += h / 6 * (stages[0][i] + 2 * stages[1][i] + 2 * stages[2][i] + stages[3][i])
+            }
+        }
+        let alphaEnd = schedule.alpha(end)
+        return y.map { alphaEnd * $0 }
+    }
+}
+
+/// The sliced 2-Wasserstein distance between two equal-sized sample sets: `directions` unit vectors,
+/// project both sets, sort, and take √(mean squared difference over directions and ranks).
+public enum SlicedWasserstein {
+    /// The 128 directions of the test bed in `dimension` dimensions: normals(4242, 128 × D), each normalised.
+    public static func directions(dimension: Int, count: Int = 128) -> [[Double]] {
+        let raw = ReproducibleRandom.normals(seed: 4242, rows: count, columns: dimension)
+        return (0..<count).map { row in
+            let vector = Array(raw[row * dimension..<(row + 1) * dimension])
+            let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return vector.map { $0 / norm }
+        }
+    }
+
+    /// The distance between rows of `a` and rows of `b` (both count × D, same count).
+    public static func distance(_ a: [Double], _ b: [Double], dimension: Int, directions: [[Double]]) -> Double {
+        precondition(a.count == b.count, "sliced Wasserstein here compares sets of equal size")
+        let rows = a.count / dimension
+        var total = 0.0
+        for direction in directions {
+            var projectedA = [Double](repeating: 0, count: rows)
+            var projectedB = [Double](repeating: 0, count: rows)
+            for row in 0..<rows {
+                var pa = 0.0, pb = 0.0
+                for d in 0..<dimension {
+                    pa += a[row * dimension + d] * direction[d]
+                    pb += b[row * dimension + d] * direction[d]
+                }
+                projectedA[row] = pa
+                projectedB[row] = pb
+            }
+            projectedA.sort()
+            projectedB.sort()
+            for row in 0..<rows {
+                let difference = projectedA[row] - projectedB[row]
+                total += difference * difference
+            }
+        }
+        return (total / Double(rows * directions.count)).squareRoot()
+    }
+}
