@@ -42,7 +42,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog"],
+        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler"],
                           path: "Benchmarks/GymBench"),
 
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),

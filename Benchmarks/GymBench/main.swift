@@ -1,3 +1,4 @@
+import DiffusionSampler
 import Dispatch
 import Experiments
 import Foundation
@@ -52,3 +53,25 @@ try measure("export CSV", unit: "trials", count: 20_000) {
     var bytes = 0
     try store.export(ExportFilter(experiments: [last]), format: .csv) { bytes += $0.utf8.count }
 }
+
+// DiffusionSampler-v0: the reference solution (aim ≤ 2 s) and one evaluation of 4,000 samples at NFE 20 (aim ≤ 20 ms).
+for workload in ["2d", "8d"] {
+    let mixture: GaussianMixture = workload == "2d" ? .twoDimensional : .eightDimensional
+    let denoiser = MixtureDenoiser(mixture: mixture)
+    let start = ReproducibleRandom.normals(seed: workload == "2d" ? 1234 : 5678, rows: 4000, columns: mixture.dimension)
+    let began = DispatchTime.now().uptimeNanoseconds
+    _ = ReferenceSolution.solve(start, denoiser: denoiser)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+    print("DiffusionSampler \(workload) reference, 4000 samples".padding(toLength: 48, withPad: " ", startingAt: 0)
+          + String(format: "%12.3f s", seconds))
+    let environment = try DiffusionSamplerEnvironment(options: EnvironmentOptions(workload: workload))
+    let design = try environment.spec.space.design(from: ["nfe": 20, "solver": "unipc"], fillingDefaults: true)
+    _ = try environment.evaluate(design)  // the reference is cached from here on
+    let repeats = 20
+    let evaluationStart = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<repeats { _ = try environment.evaluate(design) }
+    let perEvaluation = Double(DispatchTime.now().uptimeNanoseconds - evaluationStart) / 1e6 / Double(repeats)
+    print("DiffusionSampler \(workload) evaluation, NFE 20, 4000 samples".padding(toLength: 48, withPad: " ", startingAt: 0)
+          + String(format: "%12.1f ms", perEvaluation))
+}
+

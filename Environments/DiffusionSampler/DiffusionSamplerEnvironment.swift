@@ -129,7 +129,8 @@ public struct DiffusionSamplerEnvironment: Environment {
             }
             distance += squared.squareRoot()
         }
-        let sw2 = SlicedWasserstein.distance(samples, problem.data, dimension: dimension, directions: problem.directions)
+        let sw2 = SlicedWasserstein.distance(samples, toSortedProjections: problem.sortedDataProjections, dimension: dimension,
+                                             directions: problem.directions)
         return Evaluation(metrics: ["l2": distance / Double(rows), "sw2": sw2, "nfe": Double(evaluations)],
                           details: ["samples": .number(Double(rows)), "dimension": .number(Double(dimension))])
     }
@@ -151,6 +152,7 @@ final class SamplingProblem: @unchecked Sendable {
     let start: [Double]
     let data: [Double]
     let directions: [[Double]]
+    let sortedDataProjections: [[Double]]
     private let lock = NSLock()
     private var cachedReference: [Double]?
 
@@ -159,6 +161,7 @@ final class SamplingProblem: @unchecked Sendable {
         start = ReproducibleRandom.normals(seed: startSeed, rows: samples, columns: mixture.dimension)
         data = mixture.dataSamples(count: samples)
         directions = SlicedWasserstein.directions(dimension: mixture.dimension)
+        sortedDataProjections = SlicedWasserstein.sortedProjections(data, dimension: mixture.dimension, directions: directions)
     }
 
     /// The RK4 reference solution of every start point, computed on first use.

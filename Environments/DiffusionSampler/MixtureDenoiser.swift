@@ -70,12 +70,15 @@ public struct MixtureDenoiser: Sendable {
                             }
                             var total = 0.0
                             for k in 0..<components {
-                                let weight = exp(logits[k] - largest)
+                                // e^(−37) ≈ 8.5e-17 is below half an ulp of the largest weight (1): such a
+                                // component cannot change the sum, so its exponential is skipped.
+                                let exponent = logits[k] - largest
+                                let weight = exponent < -37 ? 0 : exp(exponent)
                                 logits[k] = weight
                                 total += weight
                             }
                             for d in 0..<dimension { result[base + d] = 0 }
-                            for k in 0..<components {
+                            for k in 0..<components where logits[k] != 0 {
                                 let responsibility = logits[k] / total
                                 let kBase = k * dimension
                                 for d in 0..<dimension {

@@ -61,28 +61,93 @@ public enum SlicedWasserstein {
 
     /// The distance between rows of `a` and rows of `b` (both count × D, same count).
     public static func distance(_ a: [Double], _ b: [Double], dimension: Int, directions: [[Double]]) -> Double {
-        precondition(a.count == b.count, "sliced Wasserstein here compares sets of equal size")
+        distance(a, toSortedProjections: sortedProjections(b, dimension: dimension, directions: directions),
+                 dimension: dimension, directions: directions)
+    }
+
+    /// The sorted projections of the rows of `samples` on each direction: precomputed once for a fixed set.
+    public static func sortedProjections(_ samples: [Double], dimension: Int, directions: [[Double]]) -> [[Double]] {
+        directions.map { direction in
+            var projected = project(samples, on: direction, dimension: dimension)
+            radixSort(&projected)
+            return projected
+        }
+    }
+
+    /// The distance between rows of `a` and a set given by its sorted projections on `directions`.
+    public static func distance(_ a: [Double], toSortedProjections reference: [[Double]], dimension: Int,
+                                directions: [[Double]]) -> Double {
         let rows = a.count / dimension
+        precondition(reference.allSatisfy { $0.count == rows }, "sliced Wasserstein here compares sets of equal size")
         var total = 0.0
-        for direction in directions {
-            var projectedA = [Double](repeating: 0, count: rows)
-            var projectedB = [Double](repeating: 0, count: rows)
+        for (direction, sortedReference) in zip(directions, reference) {
+            var projected = project(a, on: direction, dimension: dimension)
+            radixSort(&projected)
             for row in 0..<rows {
-                var pa = 0.0, pb = 0.0
-                for d in 0..<dimension {
-                    pa += a[row * dimension + d] * direction[d]
-                    pb += b[row * dimension + d] * direction[d]
-                }
-                projectedA[row] = pa
-                projectedB[row] = pb
-            }
-            projectedA.sort()
-            projectedB.sort()
-            for row in 0..<rows {
-                let difference = projectedA[row] - projectedB[row]
+                let difference = projected[row] - sortedReference[row]
                 total += difference * difference
             }
         }
         return (total / Double(rows * directions.count)).squareRoot()
+    }
+
+    private static func project(_ samples: [Double], on direction: [Double], dimension: Int) -> [Double] {
+        let rows = samples.count / dimension
+        var projected = [Double](repeating: 0, count: rows)
+        for row in 0..<rows {
+            var sum = 0.0
+            for d in 0..<dimension { sum += samples[row * dimension + d] * direction[d] }
+            projected[row] = sum
+        }
+        return projected
+    }
+
+    /// Sorts finite doubles ascending: an LSD radix sort (six passes of 11 bits, skipping a pass when
+    /// every key has the same digit) on keys that order like the doubles (sign bit flipped for positives,
+    /// all bits flipped for negatives). Several times faster than a comparison sort for the few thousand
+    /// values of a projection.
+    static func radixSort(_ values: inout [Double]) {
+        let count = values.count
+        guard count > 1 else { return }
+        var keys = [UInt64](repeating: 0, count: count)
+        var scratch = [UInt64](repeating: 0, count: count)
+        var counts = [Int](repeating: 0, count: 2048)
+        values.withUnsafeMutableBufferPointer { values in
+            keys.withUnsafeMutableBufferPointer { keys in
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        for index in 0..<count {
+                            let bits = values[index].bitPattern
+                            keys[index] = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+                        }
+                        var source = keys
+                        var target = scratch
+                        for pass in 0..<6 {
+                            let shift = UInt64(pass * 11)
+                            for index in 0..<2048 { counts[index] = 0 }
+                            for index in 0..<count { counts[Int((source[index] >> shift) & 0x7FF)] += 1 }
+                            if counts[Int((source[0] >> shift) & 0x7FF)] == count { continue }  // one digit: nothing to do
+                            var running = 0
+                            for index in 0..<2048 {
+                                let bucket = counts[index]
+                                counts[index] = running
+                                running += bucket
+                            }
+                            for index in 0..<count {
+                                let key = source[index]
+                                let bucket = Int((key >> shift) & 0x7FF)
+                                target[counts[bucket]] = key
+                                counts[bucket] += 1
+                            }
+                            swap(&source, &target)
+                        }
+                        for index in 0..<count {
+                            let key = source[index]
+                            values[index] = Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -102,3 +102,16 @@ import Testing
         }
     }
 }
+
+@Suite struct RadixSortTests {
+    @Test func radixSortAgreesWithTheStandardSort() {
+        var generator = SeededGenerator(seed: 8)
+        for count in [0, 1, 2, 17, 1000] {
+            var values = (0..<count).map { _ in (generator.nextUnit() - 0.5) * pow(10, Double(generator.nextInt(in: -8...8))) }
+            values += count > 2 ? [0, -0.0, 1e300, -1e300, 5e-324] : []
+            var sorted = values
+            SlicedWasserstein.radixSort(&sorted)
+            #expect(sorted == values.sorted())
+        }
+    }
+}
