@@ -62,7 +62,7 @@ for workload in ["2d", "8d"] {
     let began = DispatchTime.now().uptimeNanoseconds
     _ = ReferenceSolution.solve(start, denoiser: denoiser)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-    print("DiffusionSampler \(workload) reference, 4000 samples".padding(toLength: 48, withPad: " ", startingAt: 0)
+    print("DiffusionSampler \(workload) reference, 4000 samples".padding(toLength: 52, withPad: " ", startingAt: 0)
           + String(format: "%12.3f s", seconds))
     let environment = try DiffusionSamplerEnvironment(options: EnvironmentOptions(workload: workload))
     let design = try environment.spec.space.design(from: ["nfe": 20, "solver": "unipc"], fillingDefaults: true)
@@ -71,7 +71,7 @@ for workload in ["2d", "8d"] {
     let evaluationStart = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<repeats { _ = try environment.evaluate(design) }
     let perEvaluation = Double(DispatchTime.now().uptimeNanoseconds - evaluationStart) / 1e6 / Double(repeats)
-    print("DiffusionSampler \(workload) evaluation, NFE 20, 4000 samples".padding(toLength: 48, withPad: " ", startingAt: 0)
+    print("DiffusionSampler \(workload) evaluation, NFE 20, 4000 samples".padding(toLength: 52, withPad: " ", startingAt: 0)
           + String(format: "%12.1f ms", perEvaluation))
 }
 
