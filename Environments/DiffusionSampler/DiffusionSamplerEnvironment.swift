@@ -61,8 +61,8 @@ public struct DiffusionSamplerEnvironment: Environment {
             suggestedObjectives: [
                 "sw2": .metric("sw2", .minimize),
                 "error-vs-nfe": Objective(kind: .pareto, terms: [.init(metric: "l2", goal: .minimize), .init(metric: "nfe", goal: .minimize)]),
-                "l2-within-10-nfe": Objective(kind: .cityblock, terms: [.init(metric: "l2", value: 0.05, goal: .minimize),
-                                                                         .init(metric: "nfe", value: 10, goal: .minimize)]),
+                "l2-at-10-nfe": Objective(kind: .metric, terms: [.init(metric: "l2", goal: .minimize)],
+                                          limits: [.init(metric: "nfe", value: 10, goal: .minimize)]),
             ])
         spec.workload = try spec.resolveWorkload(options)
         let samplesText = options.values["samples"] ?? "4000"

@@ -16,7 +16,7 @@ public protocol Environment: Sendable {
 
 extension Environment {
     /// Validates `design`, checks the space's constraints, evaluates it and times it. Never throws:
-    /// an invalid design, a broken constraint or a simulator error comes back as a evaluation whose
+    /// an invalid design, a broken constraint or a simulator error comes back as an evaluation whose
     /// status and message say what happened.
     public func measure(_ design: Design) -> Evaluation {
         let start = DispatchTime.now().uptimeNanoseconds

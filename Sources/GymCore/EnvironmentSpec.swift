@@ -57,7 +57,7 @@ public struct EnvironmentSpec: Codable, Sendable, Equatable {
     /// The metric named `name`.
     public func metric(named name: String) -> MetricSpec? { metrics.first { $0.name == name } }
 
-    /// The observation of a evaluation: its metrics in spec order, 0 where a metric is missing.
+    /// The observation of an evaluation: its metrics in spec order, 0 where a metric is missing.
     public func observation(of evaluation: Evaluation) -> [Double] {
         metrics.map { evaluation.metrics[$0.name] ?? 0 }
     }

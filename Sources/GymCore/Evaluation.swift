@@ -24,7 +24,7 @@ public struct Evaluation: Codable, Hashable, Sendable {
     /// Anything else the environment reports (per-seed values, breakdowns, simulator versions).
     public var details: [String: JSONValue]
 
-    /// Creates a evaluation.
+    /// Creates an evaluation.
     public init(status: EvaluationStatus = .ok, metrics: [String: Double], wallTime: Double = 0,
                 message: String? = nil, details: [String: JSONValue] = [:]) {
         self.status = status
@@ -34,14 +34,14 @@ public struct Evaluation: Codable, Hashable, Sendable {
         self.details = details
     }
 
-    /// A evaluation with no metrics and a reason: for infeasible, failed or timed-out evaluations.
+    /// An evaluation with no metrics and a reason: for infeasible, failed or timed-out evaluations.
     public static func unsuccessful(_ status: EvaluationStatus, message: String, wallTime: Double = 0) -> Evaluation {
         Evaluation(status: status, metrics: [:], wallTime: wallTime, message: message)
     }
 
     private enum CodingKeys: String, CodingKey { case status, metrics, wallTime = "wall_time", message, details }
 
-    /// Reads a evaluation; `details` may be absent.
+    /// Reads an evaluation; `details` may be absent.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         status = try container.decode(EvaluationStatus.self, forKey: .status)

@@ -11,6 +11,7 @@ extension Objective {
         product:M=E[,M=E...]             Π x^e
         cityblock:M<=B[,M>=B...]         −city-block distance to budgets (<= for metrics to minimise, >= to maximise)
         pareto:M:min,M:max[,...]         several goals at once
+        ...;M<=B[;M>=B...]               limits: outside them the reward is that of a failure (e.g. l2:min;nfe<=10)
         {...}                            the JSON form
         """
 
@@ -23,6 +24,14 @@ extension Objective {
             } catch {
                 throw ObjectiveError.malformed(text, reason: "invalid JSON objective (\(error))")
             }
+        }
+        if trimmed.contains(";") {
+            let parts = trimmed.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            var objective = try parse(parts[0])
+            for part in parts.dropFirst() {
+                objective.limits.append(try parseTerm(part, kind: .cityblock, text: text))
+            }
+            return objective
         }
         guard let colon = trimmed.firstIndex(of: ":") else {
             throw ObjectiveError.malformed(text, reason: "expected METRIC:min, METRIC:max or KIND:TERMS")
@@ -74,6 +83,10 @@ extension Objective {
 
     /// The compact form of the objective (a failure reward is not part of it).
     public var description: String {
+        formulaDescription + limits.map { ";\($0.metric)\($0.goal == .maximize ? ">=" : "<=")\(Parameter.numberText($0.value ?? 0))" }.joined()
+    }
+
+    private var formulaDescription: String {
         func number(_ value: Double?) -> String { Parameter.numberText(value ?? 0) }
         switch kind {
         case .metric:

@@ -1,9 +1,9 @@
 extension Objective {
-    /// The reward vector of a evaluation (one value unless the objective is Pareto), or nil when the
+    /// The reward vector of an evaluation (one value unless the objective is Pareto), or nil when the
     /// evaluation is not `ok` under the `worst` policy, a metric is missing, or the formula is undefined
     /// for these values (a non-positive metric under `inverse` or `product`).
     public func rewards(for evaluation: Evaluation) -> [Double]? {
-        guard evaluation.status == .ok else {
+        guard evaluation.status == .ok, withinLimits(evaluation) else {
             if case .reward(let value) = onFailure { return [Double](repeating: value, count: dimension) }
             return nil
         }
@@ -47,7 +47,15 @@ extension Objective {
         return result
     }
 
-    /// The scalar reward of a evaluation: the only value, or the first goal's for a Pareto objective.
+    /// Whether every limit holds for an evaluation (a missing metric breaks its limit).
+    public func withinLimits(_ evaluation: Evaluation) -> Bool {
+        limits.allSatisfy { limit in
+            guard let value = evaluation.metrics[limit.metric], let bound = limit.value else { return false }
+            return limit.goal == .maximize ? value >= bound : value <= bound
+        }
+    }
+
+    /// The scalar reward of an evaluation: the only value, or the first goal's for a Pareto objective.
     public func reward(for evaluation: Evaluation) -> Double? {
         rewards(for: evaluation)?.first
     }
@@ -60,6 +68,14 @@ extension Objective {
             throw ObjectiveError.malformed(description, reason: "a metric objective names exactly one metric")
         }
         var copy = self
+        for limit in limits {
+            guard metrics.contains(where: { $0.name == limit.metric }) else {
+                throw ObjectiveError.unknownMetric(limit.metric, known: metrics.map(\.name))
+            }
+            if limit.value == nil || limit.goal == nil {
+                throw ObjectiveError.malformed(description, reason: "the limit on '\(limit.metric)' needs a bound and a direction")
+            }
+        }
         for index in copy.terms.indices {
             let term = copy.terms[index]
             guard let spec = metrics.first(where: { $0.name == term.metric }) else {

@@ -54,14 +54,19 @@ public struct Objective: Codable, Hashable, Sendable, CustomStringConvertible {
     public var kind: Kind
     /// The metrics it uses, in order.
     public var terms: [Term]
-    /// The reward of evaluations that are not `ok`.
+    /// The reward of evaluations that are not `ok`, or that break a limit.
     public var onFailure: FailurePolicy
+    /// Limits the metrics must respect for the reward to count: `goal` minimize means metric ≤ value,
+    /// maximize means metric ≥ value. An evaluation outside a limit is rewarded like a failure. This is
+    /// how "minimal error within 10 evaluations" is stated: `l2:min;nfe<=10`.
+    public var limits: [Term]
 
     /// Creates an objective.
-    public init(kind: Kind, terms: [Term], onFailure: FailurePolicy = .worst) {
+    public init(kind: Kind, terms: [Term], onFailure: FailurePolicy = .worst, limits: [Term] = []) {
         self.kind = kind
         self.terms = terms
         self.onFailure = onFailure
+        self.limits = limits
     }
 
     /// Maximise or minimise one metric.
@@ -75,14 +80,16 @@ public struct Objective: Codable, Hashable, Sendable, CustomStringConvertible {
     /// The number of values in the reward vector: the goals of a Pareto objective, one otherwise.
     public var dimension: Int { kind == .pareto ? terms.count : 1 }
 
-    private enum CodingKeys: String, CodingKey { case kind, terms, failureReward = "failure_reward" }
+    private enum CodingKeys: String, CodingKey { case kind, terms, failureReward = "failure_reward", limits }
 
-    /// Reads `{"kind", "terms": [{"metric", "value", "goal"}], "failure_reward"}`; no failure reward means `worst`.
+    /// Reads `{"kind", "terms": [{"metric", "value", "goal"}], "failure_reward", "limits": [{"metric", "value", "goal"}]}`;
+    /// no failure reward means `worst`, no limits means none.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         kind = try container.decode(Kind.self, forKey: .kind)
         terms = try container.decode([Term].self, forKey: .terms)
         onFailure = try container.decodeIfPresent(Double.self, forKey: .failureReward).map(FailurePolicy.reward) ?? .worst
+        limits = try container.decodeIfPresent([Term].self, forKey: .limits) ?? []
     }
 
     /// Writes the objective in the form `init(from:)` reads.
@@ -91,5 +98,6 @@ public struct Objective: Codable, Hashable, Sendable, CustomStringConvertible {
         try container.encode(kind, forKey: .kind)
         try container.encode(terms, forKey: .terms)
         if case .reward(let value) = onFailure { try container.encode(value, forKey: .failureReward) }
+        if !limits.isEmpty { try container.encode(limits, forKey: .limits) }
     }
 }

@@ -86,6 +86,20 @@ import Testing
         #expect(withPolicy.onFailure == .reward(-5))
     }
 
+    @Test func limitsTurnOutOfBoundsEvaluationsIntoFailures() throws {
+        var objective = try Objective.parse("latency:min;power<=2;bandwidth>=10").resolved(against: metrics)
+        #expect(objective.description == "latency:min;power<=2;bandwidth>=10")
+        #expect(objective.reward(for: Evaluation(metrics: ["latency": 3, "power": 2, "bandwidth": 10])) == -3)  // on the bounds
+        #expect(objective.reward(for: Evaluation(metrics: ["latency": 3, "power": 2.5, "bandwidth": 10])) == nil)
+        #expect(objective.reward(for: Evaluation(metrics: ["latency": 3, "power": 1, "bandwidth": 9])) == nil)
+        objective.onFailure = .reward(-100)
+        #expect(objective.reward(for: Evaluation(metrics: ["latency": 3, "power": 9, "bandwidth": 10])) == -100)
+        let json = String(decoding: try JSONEncoder().encode(objective), as: UTF8.self)
+        #expect(try Objective.parse(json) == objective)
+        #expect(throws: ObjectiveError.self) { try Objective.parse("latency:min;speed<=3").resolved(against: metrics) }
+        #expect(throws: ObjectiveError.self) { try Objective.parse("latency:min;power=3") }
+    }
+
     @Test func resolvingFillsGoalsFromTheMetricSpecs() throws {
         let objective = try Objective(kind: .pareto, terms: [.init(metric: "latency"), .init(metric: "bandwidth")])
             .resolved(against: metrics)
