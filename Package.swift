@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Experiments", targets: ["Experiments"]),
         .library(name: "GymCatalog", targets: ["GymCatalog"]),
         .library(name: "GymTestSupport", targets: ["GymTestSupport"]),
+        .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,6 +22,10 @@ let package = Package(
         .target(name: "GymCore"),
         // The SQLite trajectory store.
         .target(name: "GymStore", dependencies: ["GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // OpenBLAS (CBLAS) and LAPACKE, and the dense linear algebra built on them.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         // The ask/tell experiment loop over any environment, agent and store.
         .target(name: "Experiments", dependencies: ["GymCore", "GymStore"]),
 
@@ -46,6 +51,7 @@ let package = Package(
                           path: "Benchmarks/GymBench"),
 
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GymCatalog", "GymStore", "GymCore"]),
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
