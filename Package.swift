@@ -37,9 +37,13 @@ let package = Package(
 
         // Agents: one target per search algorithm.
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
+        .target(name: "GeneticAlgorithm", dependencies: ["GymCore"], path: "Agents/GeneticAlgorithm"),
+        .target(name: "AntColony", dependencies: ["GymCore"], path: "Agents/AntColony"),
 
         // Every environment and agent, registered by id.
-        .target(name: "GymCatalog", dependencies: ["GymCore", "SyntheticEnvironments", "DiffusionSampler", "RandomSearch"]),
+        .target(name: "GymCatalog", dependencies: [
+            "GymCore", "SyntheticEnvironments", "DiffusionSampler", "RandomSearch", "GeneticAlgorithm", "AntColony",
+        ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
         .executableTarget(name: "gym", dependencies: [
@@ -57,6 +61,7 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
         .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
+        .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "GymCatalog", "Experiments", "GymStore", "GymCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "CLITests", dependencies: ["gym", "GymStore", "GymCore"]),
     ]

@@ -75,3 +75,28 @@ for workload in ["2d", "8d"] {
           + String(format: "%12.1f ms", perEvaluation))
 }
 
+
+// Suggestion time against history size: each agent on Branin-v0 after n observations, mean of 20
+// suggest-one-then-observe rounds.
+let branin = try Catalog.registry.makeEnvironment("Branin-v0")
+let braninObjective = branin.spec.defaultObjective
+for entry in Catalog.registry.agents {
+    var line = "suggest + evaluate + observe 1, \(entry.id)".padding(toLength: 52, withPad: " ", startingAt: 0)
+    for history in [10, 100, 500, 1000] {
+        let agent = try Catalog.registry.makeAgent(entry.id, space: branin.spec.space, objective: braninObjective, seed: 1)
+        var number = 0
+        func feed(_ designs: [Design]) throws {
+            try agent.observe(designs.map { design in
+                let evaluation = branin.measure(design)
+                defer { number += 1 }
+                return Trial(number: number, design: design, evaluation: evaluation, reward: braninObjective.reward(for: evaluation))
+            })
+        }
+        while number < history { try feed(try agent.suggest(min(10, history - number))) }
+        let began = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<20 { try feed(try agent.suggest(1)) }
+        let microseconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e3 / 20
+        line += String(format: "  n=%-4d %9.1f µs", history, microseconds)
+    }
+    print(line)
+}

@@ -1,4 +1,6 @@
+import AntColony
 import DiffusionSampler
+import GeneticAlgorithm
 import GymCore
 import RandomSearch
 import SyntheticEnvironments
@@ -27,6 +29,14 @@ public enum Catalog {
                                      hyperparameters: RandomSearch.hyperparameters) { RandomSearch($0) })
         registry.register(AgentEntry(id: RandomWalker.id, summary: "ArchGym's random walker: one-parameter moves to neighbours",
                                      hyperparameters: RandomWalker.hyperparameters) { RandomWalker($0) })
+        registry.register(AgentEntry(
+            id: GeneticAlgorithm.id, summary: "genetic algorithm; NSGA-II for Pareto objectives",
+            hyperparameters: GeneticAlgorithm.hyperparameters, grids: ["archgym": GeneticAlgorithm.archGymGrid]
+        ) { GeneticAlgorithm($0) })
+        registry.register(AgentEntry(
+            id: AntColony.id, summary: "ant colony optimisation: pheromone per parameter value",
+            hyperparameters: AntColony.hyperparameters, grids: ["archgym": AntColony.archGymGrid]
+        ) { AntColony($0) })
         return registry
     }()
 }

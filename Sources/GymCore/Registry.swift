@@ -23,16 +23,30 @@ public struct AgentEntry: Sendable {
     public var summary: String
     /// Its hyperparameters as a parameter space: types, ranges and defaults, so sweeps can grid over them.
     public var hyperparameters: ParameterSpace
+    /// Named hyperparameter grids for sweeps (for example "archgym": the grid ArchGym's study swept),
+    /// each a list of values per hyperparameter; hyperparameters left out keep their defaults.
+    public var grids: [String: [String: [ParameterValue]]]
     /// Makes an agent from a configuration whose hyperparameters are valid in `hyperparameters`.
     public var make: @Sendable (AgentConfiguration) throws -> any Agent
 
     /// Creates an entry.
-    public init(id: String, summary: String, hyperparameters: ParameterSpace,
+    public init(id: String, summary: String, hyperparameters: ParameterSpace, grids: [String: [String: [ParameterValue]]] = [:],
                 make: @escaping @Sendable (AgentConfiguration) throws -> any Agent) {
         self.id = id
         self.summary = summary
         self.hyperparameters = hyperparameters
+        self.grids = grids
         self.make = make
+    }
+
+    /// Every setting of the grid `name`, as hyperparameter values (the Cartesian product, in a fixed order).
+    public func settings(ofGrid name: String) -> [[String: ParameterValue]]? {
+        guard let grid = grids[name] else { return nil }
+        var settings: [[String: ParameterValue]] = [[:]]
+        for key in grid.keys.sorted() {
+            settings = settings.flatMap { setting in grid[key]!.map { value in setting.merging([key: value]) { $1 } } }
+        }
+        return settings
     }
 }
 
