@@ -19,7 +19,8 @@ let package = Package(
     ],
     targets: [
         // The protocol every environment and agent speaks. Foundation only.
-        .target(name: "GymCore"),
+        // Optimised in debug builds too: agents call into the space millions of times in the tests.
+        .target(name: "GymCore", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The SQLite trajectory store.
         .target(name: "GymStore", dependencies: ["GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // OpenBLAS (CBLAS) and LAPACKE, and the dense linear algebra built on them.
@@ -39,10 +40,14 @@ let package = Package(
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
         .target(name: "GeneticAlgorithm", dependencies: ["GymCore"], path: "Agents/GeneticAlgorithm"),
         .target(name: "AntColony", dependencies: ["GymCore"], path: "Agents/AntColony"),
+        // The GP's kernel loops are optimised in debug builds too, so the tests run at a useful speed.
+        .target(name: "BayesianOptimization", dependencies: ["GymCore", "LinearAlgebra"], path: "Agents/BayesianOptimization",
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Every environment and agent, registered by id.
         .target(name: "GymCatalog", dependencies: [
             "GymCore", "SyntheticEnvironments", "DiffusionSampler", "RandomSearch", "GeneticAlgorithm", "AntColony",
+            "BayesianOptimization",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
@@ -61,7 +66,7 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
         .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
-        .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "GymCatalog", "Experiments", "GymStore", "GymCore"]),
+        .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "GymCatalog", "Experiments", "GymStore", "GymCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "CLITests", dependencies: ["gym", "GymStore", "GymCore"]),
     ]

@@ -1,4 +1,5 @@
 import AntColony
+import BayesianOptimization
 import DiffusionSampler
 import GeneticAlgorithm
 import GymCore
@@ -37,6 +38,10 @@ public enum Catalog {
             id: AntColony.id, summary: "ant colony optimisation: pheromone per parameter value",
             hyperparameters: AntColony.hyperparameters, grids: ["archgym": AntColony.archGymGrid]
         ) { AntColony($0) })
+        registry.register(AgentEntry(
+            id: BayesianOptimization.id, summary: "Bayesian optimisation: Matérn-5/2 GP, EI/UCB/PI or a hedge over them",
+            hyperparameters: BayesianOptimization.hyperparameters
+        ) { BayesianOptimization($0) })
         return registry
     }()
 }

@@ -60,14 +60,28 @@ extension Parameter {
     /// Holding reals at a fixed resolution makes `decode(encode(d)) == d` exact and keeps design
     /// hashes stable: the arithmetic of encoding and decoding moves a value far less than one step.
     public func quantize(_ value: Double) -> Double {
-        guard case .real(let lower, let upper, let logScale) = domain else { return value }
+        guard case .real(let lower, let upper, let logScale) = domain, value.isFinite, value != 0 else { return value }
+        let decimals: Int
         if logScale {
-            return Double(String(format: "%.12g", value)) ?? value
+            decimals = 11 - Int(log10(abs(value)).rounded(.down))
+        } else {
+            let magnitude = max(abs(lower), abs(upper), .leastNormalMagnitude)
+            decimals = min(max(0, 12 - Int(log10(magnitude).rounded(.up))), 300)
         }
-        let magnitude = max(abs(lower), abs(upper), .leastNormalMagnitude)
-        let decimals = min(max(0, 12 - Int(log10(magnitude).rounded(.up))), 300)
-        let rounded = Double(String(format: "%.*f", decimals, value)) ?? value
+        // round(v·10^d)/10^d: 10^d is exact for d ≤ 22 and the integer round(v·10^d) stays below 2^53, so
+        // quantizing twice gives the same double, and so does quantizing a value moved by a few ulps.
+        if (0...22).contains(decimals) {
+            let power = Self.powersOfTen[decimals]
+            let rounded = (value * power).rounded() / power
+            return rounded == 0 ? 0 : rounded
+        }
+        let text = logScale ? String(format: "%.12g", value) : String(format: "%.*f", decimals, value)
+        let rounded = Double(text) ?? value
         return rounded == 0 ? 0 : rounded  // no negative zero
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        (0..<exponent).reduce(1.0) { product, _ in product * 10 }
     }
 
     /// The discrete value at `index` (0-based) of a non-real domain.

@@ -71,6 +71,33 @@ public struct Cholesky: Sendable {
         return y
     }
 
+    /// The solution Y of L·Y = B for many right-hand sides at once (BLAS `dtrsm`).
+    public func solveLower(_ b: Matrix) -> Matrix {
+        precondition(b.rows == lower.rows, "the right-hand side needs \(lower.rows) rows, not \(b.rows)")
+        var y = b
+        guard b.columns > 0, lower.rows > 0 else { return y }
+        lower.storage.withUnsafeBufferPointer { l in
+            y.storage.withUnsafeMutableBufferPointer { y2 in
+                cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, Int32(lower.rows), Int32(b.columns),
+                            1, l.baseAddress, Int32(lower.rows), y2.baseAddress, Int32(lower.rows))
+            }
+        }
+        return y
+    }
+
+    /// A⁻¹, from the factor (LAPACK `dpotri`), symmetric.
+    public var inverse: Matrix {
+        var result = lower
+        let n = lower.rows
+        guard n > 0 else { return result }
+        let info = result.storage.withUnsafeMutableBufferPointer { a in
+            LAPACKE_dpotri(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), a.baseAddress, Int32(n))
+        }
+        precondition(info == 0, "dpotri failed with \(info)")
+        for j in 0..<n { for i in 0..<j { result[i, j] = result[j, i] } }
+        return result
+    }
+
     /// log det A = 2 Σ log L_ii.
     public var logDeterminant: Double {
         (0..<lower.rows).reduce(0) { $0 + 2 * log(lower[$1, $1]) }

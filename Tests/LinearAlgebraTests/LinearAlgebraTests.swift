@@ -41,6 +41,16 @@ import Testing
         #expect(abs(y[0] - 1) < 1e-15 && abs(y[1]) < 1e-15)
     }
 
+    @Test func inverseAndManyRightHandSidesByHand() throws {
+        // [4 2; 2 3]⁻¹ = (1/8)·[3 −2; −2 4].
+        let factor = try Cholesky(Matrix([[4, 2], [2, 3]]))
+        let inverse = factor.inverse
+        for (value, expected) in zip(inverse.storage, [3.0 / 8, -2.0 / 8, -2.0 / 8, 4.0 / 8]) { #expect(abs(value - expected) < 1e-15) }
+        // L·Y = [2 4; 1 2]: columns solve independently → [1 2; 0 0].
+        let y = factor.solveLower(Matrix([[2, 4], [1, 2]]))
+        for (value, expected) in zip(y.storage, [1.0, 0, 2, 0]) { #expect(abs(value - expected) < 1e-15) }
+    }
+
     @Test func choleskySolvesLargerSystemsToRoundOff() throws {
         // A = Bᵀ·B + n·I is positive definite; check A·(A⁻¹·b) = b.
         let n = 30
