@@ -92,15 +92,9 @@ public final class BayesianOptimization: Agent {
         state = restored
     }
 
+    /// A design from `make` not suggested before (up to 20 more draws).
     private func fresh(_ make: () -> Design) -> Design {
-        var design = make()
-        var tries = 0
-        while state.seen.contains(design.hash) && tries < 20 {
-            design = make()
-            tries += 1
-        }
-        state.seen.insert(design.hash)
-        return design
+        Design.unseen(&state.seen, attempts: 20, make)
     }
 
     // MARK: - The model-guided step

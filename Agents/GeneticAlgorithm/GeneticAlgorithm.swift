@@ -134,16 +134,9 @@ public final class GeneticAlgorithm: Agent {
         (0..<count).map { _ in fresh { space.sample(using: &state.generator) } }
     }
 
-    /// A design from `make`, drawn again (up to five times) while it has been suggested before.
+    /// A design from `make` not suggested before (up to 5 more draws).
     private func fresh(_ make: () -> Design) -> Design {
-        var design = make()
-        var tries = 0
-        while state.seen.contains(design.hash) && tries < 5 {
-            design = make()
-            tries += 1
-        }
-        state.seen.insert(design.hash)
-        return design
+        Design.unseen(&state.seen, attempts: 5, make)
     }
 
     private func breed(_ count: Int) -> [Design] {

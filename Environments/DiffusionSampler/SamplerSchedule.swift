@@ -130,10 +130,15 @@ public struct ODESampler: Sendable {
         return max(order, 1)
     }
 
+    /// The grid of a multistep solver: one step per evaluation, with each point's λ.
+    private func multistepGrid(_ plan: SamplerSchedule) -> (times: [Double], lambdas: [Double]) {
+        let times = grid(plan.nfe, plan)
+        return (times, times.map(schedule.lambda))
+    }
+
     private func dpmSolverPlusPlus(_ x1: [Double], _ plan: SamplerSchedule) -> ([Double], Int) {
         let steps = plan.nfe
-        let times = grid(steps, plan)
-        let lambdas = times.map(schedule.lambda)
+        let (times, lambdas) = multistepGrid(plan)
         var x = x1
         var models = [denoiser.dataPrediction(x, at: times[0])]
         var evaluations = 1
@@ -175,8 +180,7 @@ public struct ODESampler: Sendable {
 
     private func uniPC(_ x1: [Double], _ plan: SamplerSchedule) -> ([Double], Int) {
         let steps = plan.nfe
-        let times = grid(steps, plan)
-        let lambdas = times.map(schedule.lambda)
+        let (times, lambdas) = multistepGrid(plan)
         var x = x1
         var models = [denoiser.dataPrediction(x, at: times[0])]
         var evaluations = 1
