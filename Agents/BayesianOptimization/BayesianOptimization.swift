@@ -94,7 +94,11 @@ public final class BayesianOptimization: Agent {
 
     /// A design from `make` not suggested before (up to 20 more draws).
     private func fresh(_ make: () -> Design) -> Design {
-        Design.unseen(&state.seen, attempts: 20, make)
+        // `make` draws from `state.generator`: the set is moved out so the two never overlap.
+        var seen: Set<String> = []
+        swap(&seen, &state.seen)
+        defer { swap(&seen, &state.seen) }
+        return Design.unseen(&seen, attempts: 20, make)
     }
 
     // MARK: - The model-guided step

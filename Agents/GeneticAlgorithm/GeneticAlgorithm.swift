@@ -136,7 +136,11 @@ public final class GeneticAlgorithm: Agent {
 
     /// A design from `make` not suggested before (up to 5 more draws).
     private func fresh(_ make: () -> Design) -> Design {
-        Design.unseen(&state.seen, attempts: 5, make)
+        // `make` draws from `state.generator`: the set is moved out so the two never overlap.
+        var seen: Set<String> = []
+        swap(&seen, &state.seen)
+        defer { swap(&seen, &state.seen) }
+        return Design.unseen(&seen, attempts: 5, make)
     }
 
     private func breed(_ count: Int) -> [Design] {
