@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
         .target(name: "GeneticAlgorithm", dependencies: ["GymCore"], path: "Agents/GeneticAlgorithm"),
         .target(name: "AntColony", dependencies: ["GymCore"], path: "Agents/AntColony"),
+        .target(name: "ReinforcementLearning", dependencies: ["GymCore", "LinearAlgebra"], path: "Agents/ReinforcementLearning",
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The GP's kernel loops are optimised in debug builds too, so the tests run at a useful speed.
         .target(name: "BayesianOptimization", dependencies: ["GymCore", "LinearAlgebra"], path: "Agents/BayesianOptimization",
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -47,7 +49,7 @@ let package = Package(
         // Every environment and agent, registered by id.
         .target(name: "GymCatalog", dependencies: [
             "GymCore", "SyntheticEnvironments", "DiffusionSampler", "RandomSearch", "GeneticAlgorithm", "AntColony",
-            "BayesianOptimization",
+            "BayesianOptimization", "ReinforcementLearning",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
@@ -66,7 +68,7 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
         .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
-        .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "GymCatalog", "Experiments", "GymStore", "GymCore"]),
+        .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "ReinforcementLearning", "GymCatalog", "Experiments", "GymStore", "GymCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "CLITests", dependencies: ["gym", "GymStore", "GymCore"]),
     ]

@@ -4,6 +4,7 @@ import DiffusionSampler
 import GeneticAlgorithm
 import GymCore
 import RandomSearch
+import ReinforcementLearning
 import SyntheticEnvironments
 
 /// Every environment and agent that ships with DesignGym, registered by id.
@@ -42,6 +43,10 @@ public enum Catalog {
             id: BayesianOptimization.id, summary: "Bayesian optimisation: Matérn-5/2 GP, EI/UCB/PI or a hedge over them",
             hyperparameters: BayesianOptimization.hyperparameters
         ) { BayesianOptimization($0) })
+        registry.register(AgentEntry(
+            id: ProximalPolicyOptimization.id, summary: "PPO: MLP policy with a categorical head per parameter",
+            hyperparameters: ProximalPolicyOptimization.hyperparameters, grids: ["archgym": ProximalPolicyOptimization.archGymGrid]
+        ) { ProximalPolicyOptimization($0) })
         return registry
     }()
 }
