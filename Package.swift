@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "GymCatalog", targets: ["GymCatalog"]),
         .library(name: "GymTestSupport", targets: ["GymTestSupport"]),
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+        .library(name: "GymTransport", targets: ["GymTransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +24,9 @@ let package = Package(
         .target(name: "GymCore", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The SQLite trajectory store.
         .target(name: "GymStore", dependencies: ["GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // libzmq, and the designgym/1 protocol over it: server, client, remote environments.
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "GymTransport", dependencies: ["GymCore", "CZeroMQ"]),
         // OpenBLAS (CBLAS) and LAPACKE, and the dense linear algebra built on them.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
@@ -54,7 +58,7 @@ let package = Package(
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
         .executableTarget(name: "gym", dependencies: [
-            "GymCore", "GymStore", "Experiments", "GymCatalog", "GymTestSupport",
+            "GymCore", "GymStore", "Experiments", "GymCatalog", "GymTestSupport", "GymTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -63,6 +67,7 @@ let package = Package(
 
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "GymTransportTests", dependencies: ["GymTransport", "GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GymCatalog", "GymStore", "GymCore"]),
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),

@@ -40,8 +40,14 @@ public enum JSONValue: Hashable, Sendable, Codable {
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByBooleanLiteral
+    ExpressibleByBooleanLiteral, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral
 {
+    /// An object from a literal.
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { $1 }))
+    }
+    /// An array from a literal.
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     /// A string from a literal.
     public init(stringLiteral value: String) { self = .string(value) }
     /// A number from a literal.

@@ -5,6 +5,7 @@ import Foundation
 import GymCatalog
 import GymCore
 import GymStore
+import GymTransport
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,6 +54,9 @@ struct Run: ParsableCommand {
     @Option(help: "Continue the stopped or killed experiment with this id to its budget (other settings are the stored ones).")
     var resume: Int64?
 
+    @Option(help: "Evaluate on a DesignGym server at this endpoint (see `gym serve`) instead of in this process.")
+    var remote: String?
+
     @Option(help: "Progress display: \(ProgressStyle.allCases.map(\.rawValue).joined(separator: ", ")).")
     var progress: ProgressStyle = .auto
 
@@ -62,7 +66,19 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let store = try reportingErrors { try TrajectoryStore(path: database.path) }
-        let runner = ExperimentRunner(registry: Catalog.registry, store: store)
+        var registry = Catalog.registry
+        if let remote {
+            // The same loop, with the environment's evaluations on the server.
+            var remoteRegistry = Registry()
+            for entry in registry.environments {
+                remoteRegistry.register(EnvironmentEntry(id: entry.id, summary: entry.summary) { options in
+                    try RemoteEnvironment(endpoint: remote, environment: entry.id, options: options)
+                })
+            }
+            for entry in registry.agents { remoteRegistry.register(entry) }
+            registry = remoteRegistry
+        }
+        let runner = ExperimentRunner(registry: registry, store: store)
         let reporter = ProgressReporter(style: progress)
         let interrupt = installInterruptHandler(runner)
         defer { interrupt.forEach { $0.cancel() } }
@@ -71,7 +87,7 @@ struct Run: ParsableCommand {
             if let resume {
                 return try runner.resume(resume) { reporter.update($0) }
             }
-            let entry = try Catalog.registry.environment(environment)
+            let entry = try registry.environment(environment)
             let options = try selection.environmentOptions()
             let spec = try entry.make(options).spec
             let configuration = ExperimentConfiguration(

@@ -8,7 +8,7 @@ import Testing
         let version = try GymProcess.run(["--version"])
         #expect(version.status == 0)
         #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == DesignGym.version)
-        for command in ["list", "describe", "describe-agent", "run", "evaluate", "show", "export", "check"] {
+        for command in ["list", "describe", "describe-agent", "serve", "run", "evaluate", "show", "export", "check"] {
             let help = try GymProcess.run([command, "--help"])
             #expect(help.status == 0, "\(command)")
             #expect(help.output.contains("Example"), "\(command) --help has an example")

@@ -1,0 +1,136 @@
+import CZeroMQ
+import Foundation
+
+/// Serves a `SessionService` on a ZeroMQ ROUTER socket.
+///
+/// The socket lives on the server's own thread. Requests are handled on a concurrent queue (one session's
+/// requests in order, by the service's session locks), and replies return to the socket thread through
+/// an outbox and a wake-up pipe, so a slow evaluation never holds up other clients. DEALER and REQ clients
+/// both work: a reply carries the request's envelope back.
+public final class GymServer: @unchecked Sendable {
+    /// The service answering requests.
+    public let service: SessionService
+    private let requestedEndpoint: String
+    private let lock = NSLock()
+    private var outbox: [[Data]] = []
+    private var stopping = false
+    private var wakeRead: Int32 = -1
+    private var wakeWrite: Int32 = -1
+    private let bound = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private var boundEndpoint = ""
+    private var startError: (any Error)?
+    private let workers = DispatchQueue(label: "designgym.server.requests", attributes: .concurrent)
+
+    /// A server for `service` on `endpoint`. Only loopback, `ipc://` and `inproc://` endpoints are allowed
+    /// unless `allowRemote`.
+    public init(service: SessionService, endpoint: String, allowRemote: Bool = false) throws {
+        guard allowRemote || Self.isLocal(endpoint) else {
+            throw ProtocolError(.badRequest, "\(endpoint) is reachable from other machines; bind to tcp://127.0.0.1:PORT, or pass --allow-remote to serve the network")
+        }
+        self.service = service
+        self.requestedEndpoint = endpoint
+    }
+
+    /// Whether an endpoint is reachable only from this machine.
+    public static func isLocal(_ endpoint: String) -> Bool {
+        if endpoint.hasPrefix("inproc://") || endpoint.hasPrefix("ipc://") { return true }
+        guard endpoint.hasPrefix("tcp://") else { return false }
+        var host = String(endpoint.dropFirst("tcp://".count))
+        if let colon = host.range(of: ":", options: .backwards) { host = String(host[..<colon.lowerBound]) }
+        return host.hasPrefix("127.") || host == "localhost" || host == "[::1]" || host == "::1"
+    }
+
+    /// Binds and starts serving on a thread of its own; returns the endpoint actually bound.
+    @discardableResult
+    public func start() throws -> String {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw ZMQError(operation: "pipe", code: errno) }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
+        let thread = Thread { self.serve() }
+        thread.name = "designgym.server"
+        thread.start()
+        bound.wait()
+        if let startError { throw startError }
+        return boundEndpoint
+    }
+
+    /// Stops serving and waits for the socket thread to finish.
+    public func stop() {
+        lock.lock()
+        let wasStopping = stopping
+        stopping = true
+        lock.unlock()
+        guard !wasStopping else { return }
+        wake()
+        finished.wait()
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    private func serve() {
+        defer {
+            close(wakeRead)
+            close(wakeWrite)
+            finished.signal()
+        }
+        let socket: ZMQSocket
+        do {
+            socket = try ZMQSocket(type: ZMQ_ROUTER)
+            // A hard limit far above the service's soft one: larger frames drop the connection.
+            try socket.setLongOption(ZMQ_MAXMSGSIZE, Int64(service.messageLimit) * 4 + 1024)
+            try socket.bind(requestedEndpoint)
+            boundEndpoint = socket.lastEndpoint
+        } catch {
+            startError = error
+            bound.signal()
+            return
+        }
+        bound.signal()
+        while true {
+            lock.lock()
+            let done = stopping
+            let replies = outbox
+            outbox.removeAll()
+            lock.unlock()
+            for reply in replies { try? socket.send(reply) }
+            if done { return }
+            guard let frames = try? socket.receive(timeout: 50, alsoWatching: wakeRead) else { continue }
+            if frames.isEmpty {  // woken by the pipe
+                var buffer = [UInt8](repeating: 0, count: 256)
+                while read(wakeRead, &buffer, buffer.count) > 0 {}
+                continue
+            }
+            guard frames.count >= 2 else { continue }  // a ROUTER message always starts with the peer's identity
+            let envelope = Array(frames.dropLast())
+            let payload = frames.last!
+            workers.async {
+                let reply = self.service.handle(payload)
+                self.lock.lock()
+                self.outbox.append(envelope + [reply])
+                self.lock.unlock()
+                self.wake()
+            }
+        }
+    }
+}
+
+extension ZMQSocket {
+    /// Waits for a message or for `fd` to become readable: the message's frames, [] when only `fd` is
+    /// ready, nil on timeout.
+    func receive(timeout: Int, alsoWatching fd: Int32) throws -> [Data]? {
+        var items = [
+            zmq_pollitem_t(socket: rawHandle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
+        let ready = zmq_poll(&items, 2, timeout)
+        guard ready > 0 else { return nil }
+        if items[0].revents & Int16(ZMQ_POLLIN) != 0 { return try receive(timeout: 0) }
+        return []
+    }
+}
