@@ -1,5 +1,6 @@
 # DesignGym — `make run` sets up and runs the main job; `make test` sets up and runs every test.
 SWIFT ?= swift
+PYTHON ?= python3
 SYSTEM_PACKAGES := libzmq3-dev libsqlite3-dev libopenblas-dev liblapacke-dev pkg-config
 DB ?= Logs/gym.sqlite
 export OPENBLAS_NUM_THREADS ?= 1
@@ -25,8 +26,11 @@ build: setup
 run: build
 	.build/release/gym run --env Branin-v0 --agent random --budget 200 --seed 0 --db $(DB)
 
+# Swift tests, then the Python client's tests against a real `gym serve` (built by `swift test`).
 test: setup
 	$(SWIFT) test
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "./Agents/python[test,examples]"
+	$(PYTHON) -m pytest Agents/python/tests -q -p no:cacheprovider -W ignore::UserWarning
 
 # Conformance checks of every registered environment and agent, from the command line.
 check: build

@@ -33,7 +33,9 @@ struct Serve: ParsableCommand {
         let service = SessionService(registry: registry, environments: environments, messageLimit: messageLimit)
         let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote) }
         let endpoint = try reportingErrors { try server.start() }
-        print("Serving \(service.served.joined(separator: ", ")) on \(endpoint) (protocol designgym/1). Ctrl-C stops.")
+        // Written unbuffered: scripts wait for this line to learn the endpoint.
+        let banner = "Serving \(service.served.joined(separator: ", ")) on \(endpoint) (protocol designgym/1). Ctrl-C stops.\n"
+        FileHandle.standardOutput.write(Data(banner.utf8))
         let done = DispatchSemaphore(value: 0)
         let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
             signal(number, SIG_IGN)
