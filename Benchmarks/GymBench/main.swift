@@ -1,3 +1,4 @@
+import CZeroMQ
 import DiffusionSampler
 import Dispatch
 import Experiments
@@ -5,6 +6,7 @@ import Foundation
 import GymCatalog
 import GymCore
 import GymStore
+import GymTransport
 
 // Throughput of the core paths, in a release build. Each line prints one figure.
 
@@ -99,4 +101,73 @@ for entry in Catalog.registry.agents {
         line += String(format: "  n=%-4d %9.1f µs", history, microseconds)
     }
     print(line)
+}
+
+// Transport: round-trip latency of `step` on a trivial environment over inproc, ipc and tcp loopback,
+// next to a raw ZeroMQ DEALER–ROUTER echo of a message of the same size in the same run.
+func rawEchoMicroseconds(_ endpoint: String, size: Int, rounds: Int) -> Double {
+    let context = zmq_ctx_new()
+    defer { zmq_ctx_term(context) }
+    let router = zmq_socket(context, ZMQ_ROUTER)!, dealer = zmq_socket(context, ZMQ_DEALER)!
+    var linger: Int32 = 0
+    zmq_setsockopt(router, ZMQ_LINGER, &linger, 4)
+    zmq_setsockopt(dealer, ZMQ_LINGER, &linger, 4)
+    zmq_bind(router, endpoint)
+    var buffer = [CChar](repeating: 0, count: 512)
+    var length = buffer.count
+    zmq_getsockopt(router, ZMQ_LAST_ENDPOINT, &buffer, &length)
+    zmq_connect(dealer, String(cString: buffer))
+    // The echo thread owns the ROUTER socket from here on (the main thread only uses the DEALER).
+    nonisolated(unsafe) let routerSocket = router
+    let echo = Thread {
+        let router = routerSocket
+        var identity = [UInt8](repeating: 0, count: 256), payload = [UInt8](repeating: 0, count: size + 16)
+        for _ in 0..<(rounds + 1) {
+            let n = zmq_recv(router, &identity, identity.count, 0)
+            let m = zmq_recv(router, &payload, payload.count, 0)
+            zmq_send(router, identity, Int(n), ZMQ_SNDMORE)
+            zmq_send(router, payload, Int(m), 0)
+        }
+    }
+    echo.start()
+    let message = [UInt8](repeating: 65, count: size)
+    var reply = [UInt8](repeating: 0, count: size + 16)
+    zmq_send(dealer, message, size, 0)
+    zmq_recv(dealer, &reply, reply.count, 0)  // warm-up
+    let began = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<rounds {
+        zmq_send(dealer, message, size, 0)
+        zmq_recv(dealer, &reply, reply.count, 0)
+    }
+    let microseconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e3 / Double(rounds)
+    echo.cancel()
+    zmq_close(dealer)
+    Thread.sleep(forTimeInterval: 0.05)
+    zmq_close(router)
+    return microseconds
+}
+
+for endpoint in ["inproc://designgym-bench", "ipc:///tmp/designgym-bench-\(getpid()).sock", "tcp://127.0.0.1:*"] {
+    let server = try GymServer(service: SessionService(registry: Catalog.registry, environments: ["Branin-v0"]), endpoint: endpoint)
+    let bound = try server.start()
+    let client = try GymClient(endpoint: bound)
+    guard case .object(let opened) = try client.request("open", ["environment": "Branin-v0"]), let session = opened["session"] else { continue }
+    let design: JSONValue = ["x1": 1.5, "x2_steps": 100, "variant": "standard"]
+    let stepRequest = String(decoding: try JSONEncoder().encode(JSONValue.object([
+        "protocol": "designgym/1", "id": 1, "op": "step", "session": session, "design": design])), as: UTF8.self)
+    let rounds = 2000
+    var began = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<rounds {
+        _ = try client.request("reset", ["session": session])
+        _ = try client.request("step", ["session": session, "design": design])
+    }
+    let protocolMicroseconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e3 / Double(2 * rounds)
+    server.stop()
+    began = DispatchTime.now().uptimeNanoseconds
+    let raw = rawEchoMicroseconds(endpoint.hasPrefix("inproc") ? "inproc://designgym-raw" : endpoint, size: stepRequest.utf8.count, rounds: rounds)
+    _ = began
+    let scheme = String(endpoint.prefix { $0 != ":" })
+    print("request round trip over \(scheme)".padding(toLength: 52, withPad: " ", startingAt: 0)
+          + String(format: "%9.1f µs  (raw ZeroMQ echo of %d bytes: %.1f µs; ratio %.1f)", protocolMicroseconds,
+                   stepRequest.utf8.count, raw, protocolMicroseconds / raw))
 }
