@@ -35,7 +35,7 @@ public enum Branin {
             space: space, metrics: [MetricSpec(name: "value", unit: "1", goal: .minimize, summary: "the function's value")],
             workloads: TestFunctionEnvironment.defaultWorkload, workload: "default",
             defaultObjective: .metric("value", .minimize),
-            suggestedObjectives: ["inverse-shifted": Objective(kind: .inverse, terms: [.init(metric: "value")])])
+            suggestedObjectives: ["inverse": Objective(kind: .inverse, terms: [.init(metric: "value")])])
         let optimum = Design(["x1": .double(Double.pi), "x2_steps": .int(91), "variant": "standard"])
         return try TestFunctionEnvironment(
             spec: spec, options: options,

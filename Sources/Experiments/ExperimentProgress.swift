@@ -1,4 +1,5 @@
 import GymCore
+import GymStore
 
 /// A snapshot of a running experiment, given to progress observers each time trials are committed.
 public struct ExperimentProgress: Sendable {
@@ -26,8 +27,8 @@ public struct ExperimentProgress: Sendable {
 public struct ExperimentSummary: Sendable {
     /// The experiment's id.
     public var experimentID: Int64
-    /// Its status now.
-    public var status: String
+    /// Its status now: `completed`, or `interrupted` when asked to stop before its budget was spent.
+    public var status: ExperimentStatus
     /// Trials stored in all.
     public var trials: Int
     /// The trial with the best reward, if any has one.

@@ -90,7 +90,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         do {
             let summary = try loop(record, firstEnvironment: firstEnvironment, start: start, progress: progress)
-            try store.finishExperiment(id, status: summary.status == "completed" ? .completed : .interrupted, elapsed: elapsed())
+            try store.finishExperiment(id, status: summary.status, elapsed: elapsed())
             return summary
         } catch {
             try? store.finishExperiment(id, status: .failed, error: String(describing: error), elapsed: elapsed())
@@ -141,7 +141,7 @@ public final class ExperimentRunner: @unchecked Sendable {
                 throw ExperimentError.invalidSuggestion(agent: record.agentID, reason: "asked for \(count) designs, got \(suggestions.count)")
             }
             var batch: [Trial?] = Array(repeating: nil, count: count)
-            var toEvaluate: [(index: Int, design: Design)] = []
+            var toEvaluate: [(index: Int, design: Design, key: CacheKey)] = []
             var cacheHits: [Trial] = []
             for (index, suggestion) in suggestions.enumerated() {
                 let design: Design
@@ -161,8 +161,8 @@ public final class ExperimentRunner: @unchecked Sendable {
                     batch[index] = reused
                     continue
                 }
-                if record.usesCache,
-                   let cached = try store.cachedEvaluation(CacheKey(spec: spec, options: record.environmentOptions, design: design)) {
+                let key = CacheKey(spec: spec, options: record.environmentOptions, design: design)
+                if record.usesCache, let cached = try store.cachedEvaluation(key) {
                     let now = Date()
                     let trial = Trial(experimentID: id, number: trialNumber, design: design, evaluation: cached,
                                       reward: record.objective.reward(for: cached), rewards: record.objective.rewards(for: cached),
@@ -171,11 +171,10 @@ public final class ExperimentRunner: @unchecked Sendable {
                     cacheHits.append(trial)
                     continue
                 }
-                toEvaluate.append((index, design))
+                toEvaluate.append((index, design, key))
             }
             if !cacheHits.isEmpty { writer.submit(cacheHits) }
-            let evaluated = evaluate(toEvaluate, numberedFrom: number, record: record, spec: spec,
-                                     environments: environments, writer: writer)
+            let evaluated = evaluate(toEvaluate, numberedFrom: number, record: record, environments: environments, writer: writer)
             for trial in evaluated { batch[trial.number - number] = trial }
             try agent.observe(batch.map { $0! })
             number += count
@@ -184,27 +183,27 @@ public final class ExperimentRunner: @unchecked Sendable {
         try writer.close()
         let all = try store.trials(experiment: id)
         let snapshot = tracker.snapshot()
-        return ExperimentSummary(experimentID: id, status: finishedBudget ? "completed" : "interrupted", trials: all.count,
+        return ExperimentSummary(experimentID: id, status: finishedBudget ? .completed : .interrupted, trials: all.count,
                                  best: Analysis.best(all), elapsed: snapshot.elapsed, cacheHits: snapshot.cacheHits)
     }
 
     /// Evaluates designs on the environment instances in parallel; each finished trial is handed to the
     /// writer at once, so a kill loses only evaluations still running.
-    private func evaluate(_ work: [(index: Int, design: Design)], numberedFrom first: Int, record: ExperimentRecord,
-                          spec: EnvironmentSpec, environments: [any Environment], writer: TrialWriter) -> [Trial] {
+    private func evaluate(_ work: [(index: Int, design: Design, key: CacheKey)], numberedFrom first: Int, record: ExperimentRecord,
+                          environments: [any Environment], writer: TrialWriter) -> [Trial] {
         guard !work.isEmpty else { return [] }
         let results = TrialCollector()
         let workers = min(environments.count, work.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for position in stride(from: worker, to: work.count, by: workers) {
-                let (index, design) = work[position]
+                let (index, design, key) = work[position]
                 let started = Date()
                 let evaluation = environments[worker].measure(design)
                 let trial = Trial(experimentID: record.id, number: first + index, design: design, evaluation: evaluation,
                                   reward: record.objective.reward(for: evaluation), rewards: record.objective.rewards(for: evaluation),
                                   startedAt: started, finishedAt: Date(), worker: "local-\(worker)", cached: false)
                 let cacheEntries = record.usesCache
-                    ? [(key: CacheKey(spec: spec, options: record.environmentOptions, design: design), design: design, evaluation: evaluation)]
+                    ? [(key: key, design: design, evaluation: evaluation)]
                     : []
                 writer.submit([trial], cache: cacheEntries)
                 results.append(trial)

@@ -7,7 +7,7 @@ extension ParameterSpace {
 
     /// A canonical design from values by name; with `fillingDefaults`, missing parameters take their defaults.
     public func design(from values: [String: ParameterValue], fillingDefaults: Bool) throws -> Design {
-        for name in values.keys.sorted() where positions(of: name) == nil {
+        for name in values.keys.sorted() where parameter(named: name) == nil {
             throw DesignError.unknownParameter(name, known: names)
         }
         var canonical: [String: ParameterValue] = [:]
@@ -27,6 +27,4 @@ extension ParameterSpace {
     public func contains(_ design: Design) -> Bool {
         (try? validate(design)) == design
     }
-
-    private func positions(of name: String) -> Parameter? { parameter(named: name) }
 }

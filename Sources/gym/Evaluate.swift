@@ -45,6 +45,10 @@ struct Evaluate: ParsableCommand {
                 var wallTime: Double
                 var message: String?
                 var details: [String: JSONValue]
+                enum CodingKeys: String, CodingKey {
+                    case environment, workload, design, designHash = "design_hash", status, metrics, units, objective, reward
+                    case wallTime = "wall_time", message, details
+                }
             }
             return try prettyJSON(Report(
                 environment: spec.id, workload: spec.workload, design: canonical, designHash: canonical.hash,

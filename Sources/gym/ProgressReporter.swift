@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Experiments
 
@@ -14,8 +15,6 @@ enum ProgressStyle: String, ExpressibleByArgument, CaseIterable {
     /// Nothing until the end.
     case none
 }
-
-import ArgumentParser
 
 /// Prints progress to standard error (or JSON Lines to standard output) without flooding logs.
 final class ProgressReporter: @unchecked Sendable {

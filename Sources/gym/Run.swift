@@ -104,7 +104,7 @@ struct Run: ParsableCommand {
     private func printSummary(_ summary: ExperimentSummary, store: TrajectoryStore) throws {
         let record = try store.experiment(summary.experimentID)
         let id = summary.experimentID
-        var line = "Experiment \(id): \(summary.status), \(summary.trials) trials in \(formatDuration(summary.elapsed))"
+        var line = "Experiment \(id): \(summary.status.rawValue), \(summary.trials) trials in \(formatDuration(summary.elapsed))"
         if summary.cacheHits > 0 { line += " (\(summary.cacheHits) from the cache)" }
         print(line)
         if let best = summary.best {
@@ -117,7 +117,7 @@ struct Run: ParsableCommand {
         } else {
             print("No trial has a reward yet.")
         }
-        if summary.status == "interrupted" { print("Continue it with: gym run --resume \(id) --db \(database.path)") }
+        if summary.status == .interrupted { print("Continue it with: gym run --resume \(id) --db \(database.path)") }
         print("Results in \(database.path): gym show \(id) --db \(database.path) · gym export --experiment \(id) --db \(database.path) --out results.csv")
     }
 

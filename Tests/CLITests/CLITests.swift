@@ -38,6 +38,8 @@ import Testing
         #expect(result.status == 0, "\(result.error)")
         let report = try JSONDecoder().decode([String: JSONValue].self, from: Data(result.output.utf8))
         #expect(report["status"] == "ok")
+        // Key names match the rest of DesignGym's evaluation JSON (the store, the protocol).
+        #expect(report["wall_time"] != nil && report["design_hash"] != nil && report["wallTime"] == nil)
         guard case .object(let metrics) = report["metrics"], case .number(let value) = metrics["value"] else {
             Issue.record("no metrics in \(result.output)")
             return

@@ -20,10 +20,8 @@ import Testing
 
     @Test(arguments: [("2d", 0.1343, 1.99), ("8d", 0.0698, 1.47)])
     func slicedWassersteinOfTheReferenceSitsAtTheFiniteSampleFloor(_ workload: String, _ floor: Double, _ prior: Double) throws {
-        let environment = try DiffusionSamplerEnvironment(options: EnvironmentOptions(workload: workload))
         let problem = SamplingProblem.shared(mixture: workload == "2d" ? .twoDimensional : .eightDimensional, samples: 4000,
                                              startSeed: workload == "2d" ? 1234 : 5678)
-        _ = environment
         let dimension = problem.denoiser.mixture.dimension
         let atReference = SlicedWasserstein.distance(problem.reference, problem.data, dimension: dimension, directions: problem.directions)
         let atStart = SlicedWasserstein.distance(problem.start, problem.data, dimension: dimension, directions: problem.directions)

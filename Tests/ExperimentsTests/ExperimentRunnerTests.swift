@@ -51,7 +51,7 @@ func run(_ configuration: ExperimentConfiguration, store: TrajectoryStore? = nil
         // 50 evaluations in batches of 7: seven full batches and one of 1.
         let (summary, trials) = try run(ExperimentConfiguration(environmentID: "Ackley-v0", agentID: "random",
                                                                  budget: Budget(evaluations: 50), batchSize: 7))
-        #expect(summary.status == "completed")
+        #expect(summary.status == .completed)
         #expect(summary.trials == 50)
         #expect(trials.map(\.number) == Array(0..<50))
     }
@@ -102,13 +102,13 @@ func run(_ configuration: ExperimentConfiguration, store: TrajectoryStore? = nil
         let stopped = try runner.run(configuration) { progress in
             if progress.completed >= 30 { runner.requestStop() }
         }
-        #expect(stopped.status == "interrupted")
+        #expect(stopped.status == .interrupted)
         #expect(try store.experiment(stopped.experimentID).status == .interrupted)
         let partial = try store.trialCount(experiment: stopped.experimentID)
         #expect(partial >= 30 && partial < 90)
 
         let resumed = try ExperimentRunner(registry: Catalog.registry, store: store).resume(stopped.experimentID)
-        #expect(resumed.status == "completed")
+        #expect(resumed.status == .completed)
         let trials = try store.trials(experiment: stopped.experimentID).map(TrialFingerprint.init)
         #expect(trials.map(\.number) == Array(0..<90))
         #expect(trials == uninterrupted)
@@ -122,7 +122,7 @@ func run(_ configuration: ExperimentConfiguration, store: TrajectoryStore? = nil
         let (summary, trials) = try run(ExperimentConfiguration(
             environmentID: "Branin-v0", environmentOptions: EnvironmentOptions(values: ["delay": "0.01"]), agentID: "random",
             budget: Budget(seconds: 0.3), batchSize: 2, usesCache: false), store: store)
-        #expect(summary.status == "completed")
+        #expect(summary.status == .completed)
         // About 30 evaluations of 10 ms fit in 0.3 s; scheduling makes the count vary, never reach 300.
         #expect(trials.count >= 2 && trials.count < 300)
         #expect(try store.experiment(summary.experimentID).elapsedSeconds >= 0.3)
