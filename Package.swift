@@ -40,6 +40,10 @@ let package = Package(
         .target(name: "DiffusionSampler", dependencies: ["GymCore"], path: "Environments/DiffusionSampler",
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
+        .target(name: "MemoryController", dependencies: ["GymCore"], path: "Environments/MemoryController",
+                exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
         // Agents: one target per search algorithm.
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
         .target(name: "GeneticAlgorithm", dependencies: ["GymCore"], path: "Agents/GeneticAlgorithm"),
@@ -52,7 +56,7 @@ let package = Package(
 
         // Every environment and agent, registered by id.
         .target(name: "GymCatalog", dependencies: [
-            "GymCore", "SyntheticEnvironments", "DiffusionSampler", "RandomSearch", "GeneticAlgorithm", "AntColony",
+            "GymCore", "SyntheticEnvironments", "DiffusionSampler", "MemoryController", "RandomSearch", "GeneticAlgorithm", "AntColony",
             "BayesianOptimization", "ReinforcementLearning",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
@@ -62,7 +66,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "GymTransport", "CZeroMQ"],
+        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "GymTransport", "CZeroMQ"],
                           path: "Benchmarks/GymBench"),
 
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),
@@ -72,6 +76,7 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GymCatalog", "GymStore", "GymCore"]),
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
         .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
+        .testTarget(name: "MemoryControllerTests", dependencies: ["MemoryController", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "ReinforcementLearning", "GymCatalog", "Experiments", "GymStore", "GymCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),

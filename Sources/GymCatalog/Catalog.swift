@@ -3,6 +3,7 @@ import BayesianOptimization
 import DiffusionSampler
 import GeneticAlgorithm
 import GymCore
+import MemoryController
 import RandomSearch
 import ReinforcementLearning
 import SyntheticEnvironments
@@ -27,6 +28,10 @@ public enum Catalog {
         registry.register(EnvironmentEntry(
             id: DiffusionSamplerEnvironment.id, summary: "diffusion ODE solver schedules on a Gaussian mixture with an exact score"
         ) { try DiffusionSamplerEnvironment(options: $0) })
+        registry.register(EnvironmentEntry(
+            id: MemoryControllerEnvironment.id,
+            summary: "cycle-accurate DDR4/DDR3 memory controller with DRAMPower energy, driven by memory traces"
+        ) { try MemoryControllerEnvironment(options: $0) })
         registry.register(AgentEntry(id: RandomSearch.id, summary: "uniform random search",
                                      hyperparameters: RandomSearch.hyperparameters) { RandomSearch($0) })
         registry.register(AgentEntry(id: RandomWalker.id, summary: "ArchGym's random walker: one-parameter moves to neighbours",

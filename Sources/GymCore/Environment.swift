@@ -12,6 +12,15 @@ public protocol Environment: Sendable {
     /// Simulates one design. Throws `DesignError` when the design is not a valid point of the space;
     /// reports infeasible or failed simulations through the evaluation's status.
     func evaluate(_ design: Design) throws -> Evaluation
+
+    /// Reads a design written as JSON: a flat object of parameter values, or a format of the
+    /// simulator's own that the environment accepts (such as a DRAMSys mcconfig).
+    func design(fromJSON text: String) throws -> Design
+}
+
+extension Environment {
+    /// A flat JSON object of parameter values.
+    public func design(fromJSON text: String) throws -> Design { try Design.parse(json: text) }
 }
 
 extension Environment {

@@ -111,7 +111,7 @@ extension Parameter {
         }
     }
 
-    static func numberText(_ value: Double) -> String {
+    public static func numberText(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 }

@@ -10,6 +10,8 @@ struct Evaluate: ParsableCommand {
             Parameters left out of the design take their defaults (listed in `gym describe`).
             Example: gym evaluate Branin-v0 --design '{"x1": 3.14159, "x2_steps": 91, "variant": "standard"}'
                      gym evaluate Knapsack-v0 --design design.json --objective value:max
+                     gym evaluate MemoryController-v0 --workload trace.stl --option memspec=memspec.json \
+                         --option addressmapping=am.json --design mcconfig.json
             """)
 
     @Argument(help: "Environment id (see `gym list`).")
@@ -29,7 +31,7 @@ struct Evaluate: ParsableCommand {
             let environment = try Catalog.registry.makeEnvironment(environment, options: try selection.environmentOptions(seed: seed))
             let spec = environment.spec
             let objective = try objectiveSelection.objective(for: spec)
-            let parsed = try Design.parse(json: try readDesignText(design))
+            let parsed = try environment.design(fromJSON: try readDesignText(design))
             let canonical = try spec.space.design(from: parsed.values, fillingDefaults: true)
             let evaluation = environment.measure(canonical)
             struct Report: Encodable {
