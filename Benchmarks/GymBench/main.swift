@@ -77,6 +77,8 @@ for workload in ["2d", "8d"] {
           + String(format: "%12.1f ms", perEvaluation))
 }
 
+try benchMemoryController()
+
 
 // Suggestion time against history size: each agent on Branin-v0 after n observations, mean of 20
 // suggest-one-then-observe rounds.

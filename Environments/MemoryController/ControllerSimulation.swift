@@ -61,32 +61,49 @@ public struct ControllerSimulation {
     private let readToWrite: Int, writeToReadShort: Int, writeToReadLong: Int, writeToPrecharge: Int
     private let rankSwitchRead: Int, rankSwitchReadToWrite: Int, rankSwitchWriteToRead: Int
 
-    // Bank state.
-    private var openRow: [Int]
-    private var bankNextAct: [Int], bankNextPre: [Int], bankNextRead: [Int], bankNextWrite: [Int]
-    private var bankActTime: [Int]
-    /// True when the bank's last close was a PRE issued for a request that needed another row.
-    private var closedByConflict: [Bool]
+    /// A bank's state, timing registers and cached next command, kept together for locality.
+    struct Bank {
+        /// The flat bank-group, rank and channel index of the bank.
+        var group: Int, rank: Int, channel: Int
+        var openRow = -1
+        var nextAct = 0, nextPre = 0, nextRead = 0, nextWrite = 0
+        var actTime = Int.min / 4
+        /// True when the bank's last close was a PRE issued for a request that needed another row.
+        var closedByConflict = false
+        /// The chosen request's index in the bank queue (-1 when stale), its command and sequence number.
+        var choice = -1
+        var command = CommandKind.act
+        var sequence = 0
+        /// The command's earliest cycle when last computed: a lower bound while the command stays the
+        /// same, since every timing register only ever moves later.
+        var earliest = 0
+    }
+
+    /// Timing registers of a bank group or a rank: the earliest cycle of each command.
+    struct Registers {
+        var nextAct = 0, nextRead = 0, nextWrite = 0, nextPrechargeAll = 0, nextRefresh = 0
+    }
+
+    private var banks: [Bank]
+    private var groups: [Registers]
+    private var ranks: [Registers]
     private var queues: [[Queued]]
     private var activeBanks: [Int] = []
     private var activePosition: [Int]
-    private var cachedChoice: [Int]  // index into the bank's queue; -1 when stale
-    private var cachedCommand: [CommandKind]
-
-    // Bank group state.
-    private var groupNextAct: [Int], groupNextRead: [Int], groupNextWrite: [Int]
 
     // Rank state.
-    private var rankNextAct: [Int], rankNextRead: [Int], rankNextWrite: [Int], rankNextPrechargeAll: [Int], rankNextRefresh: [Int]
-    private var fourActivates: [[Int]]
+    /// The last four ACT times of each rank, flat: rank × 4 + slot.
+    private var fourActivates: [Int]
     private var fourActivatesNext: [Int]
     /// Banks drawing active current (an auto-precharge takes effect later) and banks with a row open.
     private var openBanks: [Int], openRows: [Int], activeSince: [Int], activeCycles: [Int]
     private var pullingIn: [Bool]
-    private var pendingCloses: [[Int]]
+    /// Auto-precharges yet to take effect, as time << 10 | rank.
+    private var pendingCloses = MinHeap()
     private var rankQueued: [Int]
     private var refreshDue: [Int], refreshOwed: [Int], refreshForced: [Bool]
-    private var rankCommands: [[Int]]
+    /// Commands by kind of each rank, flat: rank × kinds + kind.
+    private var rankCommands: [Int]
     private var rankPrechargeAll: [Int]
 
     // Channel state.
@@ -147,39 +164,26 @@ public struct ControllerSimulation {
         rankSwitchReadToWrite = max(burst + t.CS, t.CL + burst + t.CS - t.CWL)
         rankSwitchWriteToRead = t.CWL + burst + t.CS - t.CL
 
-        openRow = Array(repeating: -1, count: bankCount)
-        bankNextAct = Array(repeating: 0, count: bankCount)
-        bankNextPre = Array(repeating: 0, count: bankCount)
-        bankNextRead = Array(repeating: 0, count: bankCount)
-        bankNextWrite = Array(repeating: 0, count: bankCount)
-        bankActTime = Array(repeating: Int.min / 4, count: bankCount)
-        closedByConflict = Array(repeating: false, count: bankCount)
+        let banksPerGroup = spec.banksPerGroup, banksPerRank = spec.banks, ranksPerChannel = spec.ranks
+        banks = (0..<bankCount).map {
+            Bank(group: $0 / banksPerGroup, rank: $0 / banksPerRank, channel: $0 / (banksPerRank * ranksPerChannel))
+        }
+        groups = Array(repeating: Registers(), count: rankCount * spec.bankGroups)
+        ranks = Array(repeating: Registers(), count: rankCount)
         queues = Array(repeating: [], count: bankCount)
         activePosition = Array(repeating: -1, count: bankCount)
-        cachedChoice = Array(repeating: -1, count: bankCount)
-        cachedCommand = Array(repeating: .act, count: bankCount)
-        let groupCount = rankCount * spec.bankGroups
-        groupNextAct = Array(repeating: 0, count: groupCount)
-        groupNextRead = Array(repeating: 0, count: groupCount)
-        groupNextWrite = Array(repeating: 0, count: groupCount)
-        rankNextAct = Array(repeating: 0, count: rankCount)
-        rankNextRead = Array(repeating: 0, count: rankCount)
-        rankNextWrite = Array(repeating: 0, count: rankCount)
-        rankNextPrechargeAll = Array(repeating: 0, count: rankCount)
-        rankNextRefresh = Array(repeating: 0, count: rankCount)
-        fourActivates = Array(repeating: Array(repeating: Int.min / 4, count: 4), count: rankCount)
+        fourActivates = Array(repeating: Int.min / 4, count: 4 * rankCount)
         fourActivatesNext = Array(repeating: 0, count: rankCount)
         openBanks = Array(repeating: 0, count: rankCount)
         openRows = Array(repeating: 0, count: rankCount)
         pullingIn = Array(repeating: false, count: rankCount)
         activeSince = Array(repeating: 0, count: rankCount)
         activeCycles = Array(repeating: 0, count: rankCount)
-        pendingCloses = Array(repeating: [], count: rankCount)
         rankQueued = Array(repeating: 0, count: rankCount)
         refreshDue = Array(repeating: config.refreshPolicy == .allBank ? t.REFI : Int.max, count: rankCount)
         refreshOwed = Array(repeating: 0, count: rankCount)
         refreshForced = Array(repeating: false, count: rankCount)
-        rankCommands = Array(repeating: Array(repeating: 0, count: CommandKind.allCases.count), count: rankCount)
+        rankCommands = Array(repeating: 0, count: CommandKind.allCases.count * rankCount)
         rankPrechargeAll = Array(repeating: 0, count: rankCount)
         channelNextCommand = Array(repeating: 0, count: spec.channels)
         channelNextRead = Array(repeating: 0, count: spec.channels)
@@ -189,7 +193,63 @@ public struct ControllerSimulation {
 
     // MARK: - Running
 
+    /// The command the multiplexer would issue next: its earliest cycle, target and request.
+    private struct Candidate {
+        var time = Int.max
+        var bank = -1
+        var rank = -1
+        var kind = CommandKind.act
+        /// The request's sequence number; -1 for refresh work, which goes first on a tie.
+        var sequence = Int.max
+
+        @inline(__always)
+        func isBeaten(byTime time: Int, sequence: Int) -> Bool {
+            time < self.time || (time == self.time && sequence < self.sequence)
+        }
+    }
+
+    /// The best candidate over every rank's refresh work and every bank's next command.
+    private mutating func bestCandidate(refreshing: Bool) -> Candidate {
+        var best = Candidate()
+        if refreshing {
+            for rank in 0..<rankCount where wantsRefresh(rank) {
+                let channel = rank / ranksPerChannel
+                let kind: CommandKind = openRows[rank] > 0 ? .prea : .ref
+                let earliest = max(channelNextCommand[channel], kind == .prea ? ranks[rank].nextPrechargeAll : ranks[rank].nextRefresh)
+                if best.isBeaten(byTime: earliest, sequence: -1) {
+                    best = Candidate(time: earliest, bank: -1, rank: rank, kind: kind, sequence: -1)
+                }
+            }
+        }
+        for bank in activeBanks {
+            consider(bank, into: &best, refreshing: refreshing)
+        }
+        return best
+    }
+
+    /// Lets `bank`'s next command compete with `best`.
+    @inline(__always)
+    private mutating func consider(_ bank: Int, into best: inout Candidate, refreshing: Bool) {
+        let rank = banks[bank].rank
+        if refreshing && refreshForced[rank] { return }
+        if banks[bank].choice < 0 {
+            choose(bank)
+        } else if banks[bank].earliest > best.time {
+            return
+        }
+        let kind = banks[bank].command
+        let earliest = earliestTime(kind, bank: bank)
+        banks[bank].earliest = earliest
+        let sequence = banks[bank].sequence
+        if best.isBeaten(byTime: earliest, sequence: sequence) {
+            best = Candidate(time: earliest, bank: bank, rank: rank, kind: kind, sequence: sequence)
+        }
+    }
+
     /// Runs every request of `stream` to completion.
+    ///
+    /// The best candidate is kept between cycles: it changes only when a command is issued, refresh
+    /// state changes, or a request joins a bank queue (then only that bank's command is reconsidered).
     public mutating func run<Stream: RequestStream>(_ stream: inout Stream) throws -> SimulationResult {
         var now = 0
         var lastAdmission = -1
@@ -197,10 +257,17 @@ public struct ControllerSimulation {
         var pendingDecoded = pending.map { decode($0) }
         let arbiterLimited = config.arbiter != .simple
         let refreshing = config.refreshPolicy == .allBank
+        var nextDue = refreshing ? spec.timing.REFI : Int.max
+        var best = Candidate()
+        var bestValid = false
         while true {
             applyCloses(upTo: now)
             if arbiterLimited { while let free = slotFrees.minimum, free <= now { slotFrees.removeMinimum(); inFlight -= 1 } }
-            if refreshing { advanceRefresh(to: now) }
+            if now >= nextDue {
+                advanceRefresh(to: now)
+                nextDue = refreshDue.min() ?? Int.max
+                bestValid = false
+            }
 
             var admissionBlocked = false
             if let request = pending, request.time <= now, lastAdmission < now {
@@ -210,56 +277,33 @@ public struct ControllerSimulation {
                     lastAdmission = now
                     pending = try stream.next()
                     pendingDecoded = pending.map { decode($0) }
+                    if bestValid {
+                        if best.bank == target.bank || (refreshing && best.sequence == -1) {
+                            bestValid = false
+                        } else {
+                            consider(target.bank, into: &best, refreshing: refreshing)
+                        }
+                    }
                 } else {
                     admissionBlocked = true
                 }
             }
-
             if pending == nil && activeBanks.isEmpty { break }
 
-            // The command to issue: refresh work first, then the oldest request's command.
-            var bestTime = Int.max
-            var bestBank = -1
-            var bestRank = -1
-            var bestKind = CommandKind.act
-            var bestSequence = Int.max
-            if refreshing {
-                for rank in 0..<rankCount where wantsRefresh(rank) {
-                    let channel = rank / ranksPerChannel
-                    let kind: CommandKind = openRows[rank] > 0 ? .prea : .ref
-                    let earliest = max(channelNextCommand[channel], kind == .prea ? rankNextPrechargeAll[rank] : rankNextRefresh[rank])
-                    if earliest < bestTime || (earliest == bestTime && bestSequence != -1) {
-                        bestTime = earliest
-                        bestRank = rank
-                        bestKind = kind
-                        bestSequence = -1
-                    }
-                }
+            if !bestValid {
+                best = bestCandidate(refreshing: refreshing)
+                bestValid = true
             }
-            for bank in activeBanks {
-                let rank = bank / banksPerRank
-                if refreshing && refreshForced[rank] { continue }
-                if cachedChoice[bank] < 0 { choose(bank) }
-                let kind = cachedCommand[bank]
-                let earliest = earliestTime(kind, bank: bank)
-                let sequence = queues[bank][cachedChoice[bank]].sequence
-                if earliest < bestTime || (earliest == bestTime && sequence < bestSequence) {
-                    bestTime = earliest
-                    bestBank = bank
-                    bestRank = rank
-                    bestKind = kind
-                    bestSequence = sequence
-                }
-            }
-            if bestTime <= now {
-                if bestSequence == -1 {
-                    issueRankCommand(bestKind, rank: bestRank, at: now)
+            if best.time <= now {
+                if best.sequence == -1 {
+                    issueRankCommand(best.kind, rank: best.rank, at: now)
                 } else {
-                    issue(bestKind, bank: bestBank, at: now)
+                    issue(best.kind, bank: best.bank, at: now)
                 }
+                bestValid = false
                 continue
             }
-            var next = bestTime
+            var next = best.time
             if let request = pending {
                 if request.time > now {
                     next = min(next, request.time)
@@ -269,7 +313,7 @@ public struct ControllerSimulation {
                     next = min(next, free)
                 }
             }
-            if refreshing { for rank in 0..<rankCount { next = min(next, refreshDue[rank]) } }
+            next = min(next, nextDue)
             precondition(next > now && next < Int.max, "the controller stalled at cycle \(now)")
             now = next
         }
@@ -314,7 +358,7 @@ public struct ControllerSimulation {
             activeBanks.append(bank)
         }
         queues[bank].append(Queued(sequence: sequence, row: target.row, isWrite: request.isWrite))
-        cachedChoice[bank] = -1
+        banks[bank].choice = -1
         lastAdmittedBank = bank
         rankQueued[bank / banksPerRank] += 1
         pullingIn[bank / banksPerRank] = false
@@ -331,7 +375,7 @@ public struct ControllerSimulation {
     /// Picks the bank's next request (scheduler) and the command it needs now (page policy).
     private mutating func choose(_ bank: Int) {
         let queue = queues[bank]
-        let row = openRow[bank]
+        let row = banks[bank].openRow
         var choice = 0
         if row >= 0 && config.scheduler != .fifo {
             var firstHit = -1
@@ -346,11 +390,12 @@ public struct ControllerSimulation {
             if firstHit >= 0 { choice = firstHit }
         }
         let chosen = queue[choice]
-        cachedChoice[bank] = choice
+        banks[bank].choice = choice
+        banks[bank].sequence = chosen.sequence
         if row < 0 {
-            cachedCommand[bank] = .act
+            banks[bank].command = .act
         } else if row != chosen.row {
-            cachedCommand[bank] = .pre
+            banks[bank].command = .pre
         } else {
             var autoPrecharge: Bool
             switch config.pagePolicy {
@@ -364,26 +409,26 @@ public struct ControllerSimulation {
                 }
                 autoPrecharge = config.pagePolicy == .closedAdaptive ? !furtherHit : (queue.count > 1 && !furtherHit)
             }
-            cachedCommand[bank] = chosen.isWrite ? (autoPrecharge ? .wra : .wr) : (autoPrecharge ? .rda : .rd)
+            banks[bank].command = chosen.isWrite ? (autoPrecharge ? .wra : .wr) : (autoPrecharge ? .rda : .rd)
         }
     }
 
     @inline(__always)
     private func earliestTime(_ kind: CommandKind, bank: Int) -> Int {
-        let group = bank / banksPerGroup
-        let rank = bank / banksPerRank
-        let channel = rank / ranksPerChannel
+        let group = banks[bank].group
+        let rank = banks[bank].rank
+        let channel = banks[bank].channel
         var earliest = channelNextCommand[channel]
         switch kind {
         case .act:
-            earliest = max(earliest, bankNextAct[bank], groupNextAct[group], rankNextAct[rank],
-                           fourActivates[rank][fourActivatesNext[rank]] + spec.timing.FAW)
+            earliest = max(earliest, banks[bank].nextAct, groups[group].nextAct, ranks[rank].nextAct,
+                           fourActivates[rank &* 4 &+ fourActivatesNext[rank]] + spec.timing.FAW)
         case .pre:
-            earliest = max(earliest, bankNextPre[bank])
+            earliest = max(earliest, banks[bank].nextPre)
         case .rd, .rda:
-            earliest = max(earliest, bankNextRead[bank], groupNextRead[group], rankNextRead[rank], channelNextRead[channel])
+            earliest = max(earliest, banks[bank].nextRead, groups[group].nextRead, ranks[rank].nextRead, channelNextRead[channel])
         case .wr, .wra:
-            earliest = max(earliest, bankNextWrite[bank], groupNextWrite[group], rankNextWrite[rank], channelNextWrite[channel])
+            earliest = max(earliest, banks[bank].nextWrite, groups[group].nextWrite, ranks[rank].nextWrite, channelNextWrite[channel])
         case .prea, .ref:
             preconditionFailure("rank commands are not bank commands")
         }
@@ -395,43 +440,43 @@ public struct ControllerSimulation {
         let group = bank / banksPerGroup
         let rank = bank / banksPerRank
         let channel = rank / ranksPerChannel
-        let choice = cachedChoice[bank]
+        let choice = banks[bank].choice
         let chosen = queues[bank][choice]
         channelNextCommand[channel] = now + 1
-        rankCommands[rank][Int(kind.rawValue)] += 1
+        rankCommands[rank * CommandKind.allCases.count + Int(kind.rawValue)] += 1
         result.commandCounts[Int(kind.rawValue)] += 1
         if record {
             let firstRank = channel * ranksPerChannel
             result.commands.append(IssuedCommand(
                 time: now, kind: kind, channel: channel, rank: rank - firstRank, bankGroup: group % groupsPerRank,
-                bank: bank % banksPerGroup, row: kind == .act ? chosen.row : max(openRow[bank], 0)))
+                bank: bank % banksPerGroup, row: kind == .act ? chosen.row : max(banks[bank].openRow, 0)))
         }
         switch kind {
         case .act:
-            openRow[bank] = chosen.row
-            bankActTime[bank] = now
-            bankNextRead[bank] = max(bankNextRead[bank], now + t.RCD)
-            bankNextWrite[bank] = max(bankNextWrite[bank], now + t.RCD)
-            bankNextPre[bank] = max(bankNextPre[bank], now + t.RAS)
-            bankNextAct[bank] = max(bankNextAct[bank], now + t.RC)
-            groupNextAct[group] = max(groupNextAct[group], now + t.RRD_L)
-            rankNextAct[rank] = max(rankNextAct[rank], now + t.RRD_S)
-            rankNextPrechargeAll[rank] = max(rankNextPrechargeAll[rank], now + t.RAS)
-            rankNextRefresh[rank] = max(rankNextRefresh[rank], now + t.RC)
-            fourActivates[rank][fourActivatesNext[rank]] = now
+            banks[bank].openRow = chosen.row
+            banks[bank].actTime = now
+            banks[bank].nextRead = max(banks[bank].nextRead, now + t.RCD)
+            banks[bank].nextWrite = max(banks[bank].nextWrite, now + t.RCD)
+            banks[bank].nextPre = max(banks[bank].nextPre, now + t.RAS)
+            banks[bank].nextAct = max(banks[bank].nextAct, now + t.RC)
+            groups[group].nextAct = max(groups[group].nextAct, now + t.RRD_L)
+            ranks[rank].nextAct = max(ranks[rank].nextAct, now + t.RRD_S)
+            ranks[rank].nextPrechargeAll = max(ranks[rank].nextPrechargeAll, now + t.RAS)
+            ranks[rank].nextRefresh = max(ranks[rank].nextRefresh, now + t.RC)
+            fourActivates[rank * 4 + fourActivatesNext[rank]] = now
             fourActivatesNext[rank] = (fourActivatesNext[rank] + 1) & 3
             let index = request(chosen.sequence)
             requests[index].neededActivate = true
-            requests[index].conflict = closedByConflict[bank]
+            requests[index].conflict = banks[bank].closedByConflict
             if openBanks[rank] == 0 { activeSince[rank] = now }
             openBanks[rank] += 1
             openRows[rank] += 1
         case .pre:
-            openRow[bank] = -1
+            banks[bank].openRow = -1
             openRows[rank] -= 1
-            closedByConflict[bank] = true
-            bankNextAct[bank] = max(bankNextAct[bank], now + t.RP)
-            rankNextRefresh[rank] = max(rankNextRefresh[rank], now + t.RP)
+            banks[bank].closedByConflict = true
+            banks[bank].nextAct = max(banks[bank].nextAct, now + t.RP)
+            ranks[rank].nextRefresh = max(ranks[rank].nextRefresh, now + t.RP)
             close(rank: rank, at: now)
         case .rd, .rda, .wr, .wra:
             let isRead = kind.isRead
@@ -439,42 +484,42 @@ public struct ControllerSimulation {
             for other in firstRank..<(firstRank + ranksPerChannel) {
                 if other == rank {
                     if isRead {
-                        rankNextRead[rank] = max(rankNextRead[rank], now + t.CCD_S)
-                        rankNextWrite[rank] = max(rankNextWrite[rank], now + readToWrite)
+                        ranks[rank].nextRead = max(ranks[rank].nextRead, now + t.CCD_S)
+                        ranks[rank].nextWrite = max(ranks[rank].nextWrite, now + readToWrite)
                     } else {
-                        rankNextWrite[rank] = max(rankNextWrite[rank], now + t.CCD_S)
-                        rankNextRead[rank] = max(rankNextRead[rank], now + writeToReadShort)
+                        ranks[rank].nextWrite = max(ranks[rank].nextWrite, now + t.CCD_S)
+                        ranks[rank].nextRead = max(ranks[rank].nextRead, now + writeToReadShort)
                     }
                 } else if isRead {
-                    rankNextRead[other] = max(rankNextRead[other], now + rankSwitchRead)
-                    rankNextWrite[other] = max(rankNextWrite[other], now + rankSwitchReadToWrite)
+                    ranks[other].nextRead = max(ranks[other].nextRead, now + rankSwitchRead)
+                    ranks[other].nextWrite = max(ranks[other].nextWrite, now + rankSwitchReadToWrite)
                 } else {
-                    rankNextWrite[other] = max(rankNextWrite[other], now + rankSwitchRead)
-                    rankNextRead[other] = max(rankNextRead[other], now + rankSwitchWriteToRead)
+                    ranks[other].nextWrite = max(ranks[other].nextWrite, now + rankSwitchRead)
+                    ranks[other].nextRead = max(ranks[other].nextRead, now + rankSwitchWriteToRead)
                 }
             }
             if isRead {
                 channelNextRead[channel] = max(channelNextRead[channel], now + burst)
-                groupNextRead[group] = max(groupNextRead[group], now + t.CCD_L)
-                bankNextPre[bank] = max(bankNextPre[bank], now + t.RTP)
-                rankNextPrechargeAll[rank] = max(rankNextPrechargeAll[rank], now + t.RTP)
+                groups[group].nextRead = max(groups[group].nextRead, now + t.CCD_L)
+                banks[bank].nextPre = max(banks[bank].nextPre, now + t.RTP)
+                ranks[rank].nextPrechargeAll = max(ranks[rank].nextPrechargeAll, now + t.RTP)
             } else {
                 channelNextWrite[channel] = max(channelNextWrite[channel], now + burst)
-                groupNextWrite[group] = max(groupNextWrite[group], now + t.CCD_L)
-                groupNextRead[group] = max(groupNextRead[group], now + writeToReadLong)
-                bankNextPre[bank] = max(bankNextPre[bank], now + writeToPrecharge)
-                rankNextPrechargeAll[rank] = max(rankNextPrechargeAll[rank], now + writeToPrecharge)
+                groups[group].nextWrite = max(groups[group].nextWrite, now + t.CCD_L)
+                groups[group].nextRead = max(groups[group].nextRead, now + writeToReadLong)
+                banks[bank].nextPre = max(banks[bank].nextPre, now + writeToPrecharge)
+                ranks[rank].nextPrechargeAll = max(ranks[rank].nextPrechargeAll, now + writeToPrecharge)
             }
             lastDirectionWrite[channel] = !isRead
             if kind == .rda || kind == .wra {
                 // The device holds the implied precharge until tRAS has passed since the ACT.
-                let closeAt = max(now + (isRead ? t.RTP : writeToPrecharge), bankActTime[bank] + t.RAS)
-                openRow[bank] = -1
+                let closeAt = max(now + (isRead ? t.RTP : writeToPrecharge), banks[bank].actTime + t.RAS)
+                banks[bank].openRow = -1
                 openRows[rank] -= 1
-                closedByConflict[bank] = false
-                bankNextAct[bank] = max(bankNextAct[bank], closeAt + t.RP)
-                rankNextRefresh[rank] = max(rankNextRefresh[rank], closeAt + t.RP)
-                pendingCloses[rank].append(closeAt)
+                banks[bank].closedByConflict = false
+                banks[bank].nextAct = max(banks[bank].nextAct, closeAt + t.RP)
+                ranks[rank].nextRefresh = max(ranks[rank].nextRefresh, closeAt + t.RP)
+                pendingCloses.insert(closeAt << 10 | rank)
                 lastEnd = max(lastEnd, closeAt)
             }
             complete(chosen, at: now + (isRead ? t.CL : t.CWL) + burst)
@@ -493,12 +538,12 @@ public struct ControllerSimulation {
                 activePosition[bank] = -1
             }
             if config.scheduler == .frFcfsGrp {
-                for other in activeBanks where other / (banksPerRank * ranksPerChannel) == channel { cachedChoice[other] = -1 }
+                for other in activeBanks where other / (banksPerRank * ranksPerChannel) == channel { banks[other].choice = -1 }
             }
         case .prea, .ref:
             preconditionFailure("rank commands are not bank commands")
         }
-        cachedChoice[bank] = -1
+        banks[bank].choice = -1
     }
 
     /// Records a completed request: its latency and, through the response queue, its delivery.
@@ -566,7 +611,7 @@ public struct ControllerSimulation {
         let t = spec.timing
         let channel = rank / ranksPerChannel
         channelNextCommand[channel] = now + 1
-        rankCommands[rank][Int(kind.rawValue)] += 1
+        rankCommands[rank * CommandKind.allCases.count + Int(kind.rawValue)] += 1
         result.commandCounts[Int(kind.rawValue)] += 1
         if record {
             result.commands.append(IssuedCommand(time: now, kind: kind, channel: channel, rank: rank % ranksPerChannel))
@@ -574,22 +619,22 @@ public struct ControllerSimulation {
         let firstBank = rank * banksPerRank
         switch kind {
         case .prea:
-            for bank in firstBank..<(firstBank + banksPerRank) where openRow[bank] >= 0 {
-                openRow[bank] = -1
-                closedByConflict[bank] = false
-                bankNextAct[bank] = max(bankNextAct[bank], now + t.RP)
+            for bank in firstBank..<(firstBank + banksPerRank) where banks[bank].openRow >= 0 {
+                banks[bank].openRow = -1
+                banks[bank].closedByConflict = false
+                banks[bank].nextAct = max(banks[bank].nextAct, now + t.RP)
                 rankPrechargeAll[rank] += 1
                 result.prechargeAllBanks += 1
                 close(rank: rank, at: now)
-                cachedChoice[bank] = -1
+                banks[bank].choice = -1
             }
             openRows[rank] = 0
-            rankNextAct[rank] = max(rankNextAct[rank], now + t.RP)
-            rankNextRefresh[rank] = max(rankNextRefresh[rank], now + t.RP)
+            ranks[rank].nextAct = max(ranks[rank].nextAct, now + t.RP)
+            ranks[rank].nextRefresh = max(ranks[rank].nextRefresh, now + t.RP)
         case .ref:
-            rankNextAct[rank] = max(rankNextAct[rank], now + t.RFC)
-            rankNextRefresh[rank] = max(rankNextRefresh[rank], now + t.RFC)
-            rankNextPrechargeAll[rank] = max(rankNextPrechargeAll[rank], now + t.RFC)
+            ranks[rank].nextAct = max(ranks[rank].nextAct, now + t.RFC)
+            ranks[rank].nextRefresh = max(ranks[rank].nextRefresh, now + t.RFC)
+            ranks[rank].nextPrechargeAll = max(ranks[rank].nextPrechargeAll, now + t.RFC)
             activeCycles[rank] += t.RFC
             lastEnd = max(lastEnd, now + t.RFC)
             refreshOwed[rank] -= 1
@@ -609,16 +654,9 @@ public struct ControllerSimulation {
 
     /// Applies auto-precharges that have taken effect by `now`, in time order.
     private mutating func applyCloses(upTo now: Int) {
-        for rank in 0..<rankCount where !pendingCloses[rank].isEmpty {
-            var closes = pendingCloses[rank]
-            closes.sort()
-            var applied = 0
-            for time in closes where time <= now {
-                close(rank: rank, at: time)
-                applied += 1
-            }
-            closes.removeFirst(applied)
-            pendingCloses[rank] = closes
+        while let next = pendingCloses.minimum, next >> 10 <= now {
+            pendingCloses.removeMinimum()
+            close(rank: next & 1023, at: next >> 10)
         }
     }
 
@@ -631,7 +669,8 @@ public struct ControllerSimulation {
         }
         result.cycles = end
         result.activeCycles = activeCycles
-        result.rankCommandCounts = rankCommands
+        let kinds = CommandKind.allCases.count
+        result.rankCommandCounts = (0..<rankCount).map { Array(rankCommands[($0 * kinds)..<(($0 + 1) * kinds)]) }
         result.rankPrechargeAllBanks = rankPrechargeAll
     }
 }
