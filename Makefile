@@ -22,9 +22,10 @@ setup:
 build: setup
 	$(SWIFT) build -c release --product gym
 
-# The main job: random search on Branin-v0, 200 evaluations, logged to $(DB).
+# The main job: Bayesian optimisation of ArchGym's ten DRAM controller knobs on MemoryController-v0
+# (the random trace, DDR4-2400R), 100 evaluations, logged to $(DB).
 run: build
-	.build/release/gym run --env Branin-v0 --agent random --budget 200 --seed 0 --db $(DB)
+	.build/release/gym run --env MemoryController-v0 --agent bayesian --budget 100 --seed 0 --db $(DB)
 
 # Swift tests, then the Python client's tests against a real `gym serve` (built by `swift test`).
 test: setup

@@ -76,9 +76,11 @@ public struct MemoryControllerEnvironment: Environment {
                 WorkloadSpec(name: "<file>.stl", summary: "any DRAMSys trace file by path (.stl absolute times, .rstl relative)"),
             ],
             workload: "random", options: Self.optionSpecs,
-            defaultObjective: .metric("read_latency_avg", .minimize),
+            defaultObjective: .metric("simulated_time", .minimize),
             suggestedObjectives: [
+                "read-latency": .metric("read_latency_avg", .minimize),
                 "energy": .metric("energy", .minimize),
+                "energy-delay": Objective(kind: .inverse, terms: [.init(metric: "energy"), .init(metric: "simulated_time")]),
                 "bandwidth": .metric("bandwidth", .maximize),
                 "latency-vs-power": Objective(kind: .pareto, terms: [.init(metric: "read_latency_avg", goal: .minimize),
                                                                     .init(metric: "power", goal: .minimize)]),

@@ -113,7 +113,9 @@ struct Run: ParsableCommand {
             let metrics = record.environmentSpec.metrics.compactMap { spec in
                 best.evaluation.metrics[spec.name].map { "\(spec.name)=\(formatNumber($0))" + (spec.unit == "1" ? "" : " \(spec.unit)") }
             }
-            print("  metrics \(metrics.joined(separator: ", "))")
+            let shown = 8
+            let more = metrics.count > shown ? ", … (\(metrics.count - shown) more: gym show \(id) --db \(database.path))" : ""
+            print("  metrics \(metrics.prefix(shown).joined(separator: ", "))\(more)")
         } else {
             print("No trial has a reward yet.")
         }

@@ -49,6 +49,44 @@ import Testing
         #expect(design["variant"] == "standard")
     }
 
+    @Test func evaluateRunsOneSimulationStraightFromDRAMSysFiles() throws {
+        let resources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Environments/MemoryController/Resources")
+        let folder = URL(fileURLWithPath: GymProcess.databasePath()).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let trace = folder.appendingPathComponent("mixed.stl").path
+        try (0..<400).map { "\($0 * 2):\t\($0 % 4 == 3 ? "write" : "read")\t0x\(String($0 * 64, radix: 16))" }
+            .joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        let mcconfig = folder.appendingPathComponent("mcconfig.json").path
+        try #"{"mcconfig": {"PagePolicy": "Closed", "Scheduler": "Fifo", "SchedulerBuffer": "Shared", "RequestBufferSize": 4, "CmdMux": "Oldest", "RespQueue": "Fifo", "RefreshPolicy": "AllBank", "RefreshMaxPostponed": 2, "RefreshMaxPulledin": 2, "PowerDownPolicy": "NoPowerDown", "Arbiter": "Fifo", "MaxActiveTransactions": 16}}"#
+            .write(toFile: mcconfig, atomically: true, encoding: .utf8)
+        let result = try GymProcess.run([
+            "evaluate", "MemoryController-v0", "--workload", trace,
+            "--option", "memspec=\(resources.appendingPathComponent("memspecs/MICRON_1Gb_DDR3-1600_8bit_G.json").path)",
+            "--option", "addressmapping=\(resources.appendingPathComponent("addressmappings/am_ddr3_8x1Gbx8_dimm_p1KB_rbc.json").path)",
+            "--design", mcconfig,
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        let report = try JSONDecoder().decode([String: JSONValue].self, from: Data(result.output.utf8))
+        #expect(report["status"] == "ok" && report["workload"] == .string(trace))
+        guard case .object(let design) = report["design"], case .object(let metrics) = report["metrics"],
+              case .object(let details) = report["details"] else {
+            Issue.record("incomplete report: \(result.output)")
+            return
+        }
+        #expect(design["PagePolicy"] == "Closed" && design["RequestBufferSize"] == 4 && design["MaxActiveTransactions"] == 16)
+        #expect(details["memspec"] == "MICRON_1Gb_DDR3-1600_8bit_G" && details["reads"] == 300 && details["writes"] == 100)
+        #expect(metrics["row_hit_rate"] == 0)  // closed page
+        // A per-bank refresh is refused, naming the setting.
+        try #"{"mcconfig": {"RefreshPolicy": "PerBank"}}"#.write(toFile: mcconfig, atomically: true, encoding: .utf8)
+        let refused = try GymProcess.run(["evaluate", "MemoryController-v0", "--design", mcconfig])
+        #expect(refused.status != 0 && refused.error.contains("PerBank"), "\(refused.error)")
+        // A malformed trace line is reported with its line number.
+        try "0: read 0x0\n1: raed 0x40\n".write(toFile: trace, atomically: true, encoding: .utf8)
+        let malformed = try GymProcess.run(["evaluate", "MemoryController-v0", "--workload", trace, "--design", "{}"])
+        #expect(malformed.output.contains("mixed.stl:2"), "\(malformed.output) \(malformed.error)")
+    }
+
     @Test func badInputGetsAClearErrorAndANonZeroExit() throws {
         let outOfRange = try GymProcess.run(["evaluate", "Branin-v0", "--design", #"{"x1": 30}"#])
         #expect(outOfRange.status != 0)
