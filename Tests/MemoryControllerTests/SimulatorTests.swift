@@ -147,6 +147,19 @@ import Testing
         }
     }
 
+    @Test func theRequestBufferSweepMatchesDRAMSys() throws {
+        // DRAMSys 5.0 on the same DDR4 device, saturating random 2:1 read/write traffic: RequestBufferSize 1
+        // gives 2.2 GB/s; 64 gives 11.1 GB/s at 4.7 µs average latency (reference figures). The knee is
+        // set by tFAW: at most 4 ACTs per 26 cycles, 64 B each, at 1.2 GHz = 11.8 GB/s.
+        let environment = try Self.environment("uniform", ["requests": "20000", "interval": "0"])
+        let one = try Self.metrics(environment, ["RequestBufferSize": 1])
+        let sixtyFour = try Self.metrics(environment, ["RequestBufferSize": 64])
+        #expect(abs(one["bandwidth"]! / 2.2 - 1) < 0.05, "\(one["bandwidth"]!) GB/s")
+        #expect(abs(sixtyFour["bandwidth"]! / 11.1 - 1) < 0.05, "\(sixtyFour["bandwidth"]!) GB/s")
+        #expect(abs(sixtyFour["read_latency_avg"]! / 4700 - 1) < 0.1, "\(sixtyFour["read_latency_avg"]!) ns")
+        #expect(sixtyFour["bandwidth"]! < 4.0 / 26 * 64 * 1.2)
+    }
+
     @Test func frFcfsHitsOpenRowsMoreOftenThanFifoOnMixedStreams() throws {
         // Two sequential streams in the same bank but different rows, interleaved: FIFO alternates
         // rows and conflicts; FR-FCFS serves the waiting row hits first.
