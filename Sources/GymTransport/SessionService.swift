@@ -104,11 +104,28 @@ public final class SessionService: @unchecked Sendable {
             let designs = try items.map { try designArgument($0, name: "designs[]") }
             return try withSession(request) { session in
                 let episode = session.episode
-                var results: [JSONValue] = []
-                for (index, design) in designs.enumerated() {
-                    let canonical = try validated(design, episode.environment.spec.space, index: index)
-                    let evaluation = episode.environment.measure(canonical)
-                    results.append(Self.encode(evaluation, reward: episode.objective.reward(for: evaluation)))
+                let space = episode.environment.spec.space
+                let canonical = try designs.enumerated().map { try validated($0.element, space, index: $0.offset) }
+                var evaluations = [Evaluation?](repeating: nil, count: canonical.count)
+                if episode.environment is any ConcurrentlyEvaluable && canonical.count > 1 {
+                    // Evaluations run elsewhere (on a broker's workers): keep them all in flight at once.
+                    let slots = Slots(count: canonical.count)
+                    let environment = episode.environment
+                    // Threads of their own: each waits on a worker, and a blocked shared pool grows slowly.
+                    let done = DispatchSemaphore(value: 0)
+                    for index in canonical.indices {
+                        Thread {
+                            slots.set(index, environment.measure(canonical[index]))
+                            done.signal()
+                        }.start()
+                    }
+                    for _ in canonical.indices { done.wait() }
+                    evaluations = slots.values
+                } else {
+                    evaluations = canonical.map { episode.environment.measure($0) }
+                }
+                let results = evaluations.map { evaluation in
+                    Self.encode(evaluation!, reward: episode.objective.reward(for: evaluation!))
                 }
                 return .object(["evaluations": .array(results)])
             }
@@ -287,5 +304,17 @@ public final class SessionService: @unchecked Sendable {
             }
         }
         return Design(values)
+    }
+}
+
+/// Results written by concurrent evaluations, one slot each.
+private final class Slots: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Evaluation?]
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Evaluation) {
+        lock.lock()
+        values[index] = value
+        lock.unlock()
     }
 }

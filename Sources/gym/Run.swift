@@ -17,6 +17,7 @@ struct Run: ParsableCommand {
               gym run --env Branin-v0 --agent random --budget 200 --seed 1
               gym run --env Knapsack-v0 --agent random-walker -H restart_probability=0.05 --time-limit 30s
               gym run --env ZDT1-v0 --agent random --objective pareto:f1:min,f2:min --batch-size 8 --parallel 2
+              gym run --env MemoryController-v0 --agent genetic --budget 400 --workers 4
               gym run --resume 3
             """)
 
@@ -36,11 +37,17 @@ struct Run: ParsableCommand {
     @Option(help: "Budget in wall-clock time: 90, 90s, 10m or 2h.")
     var timeLimit: String?
 
-    @Option(help: "Designs suggested and evaluated per round.")
-    var batchSize: Int = 1
+    @Option(help: "Designs suggested and evaluated per round (default 1, or the number of --workers).")
+    var batchSize: Int?
 
-    @Option(help: "Evaluations run at once.")
-    var parallel: Int = 1
+    @Option(help: "Evaluations run at once (default 1, or the number of --workers).")
+    var parallel: Int?
+
+    @Option(help: "Evaluate in this many local worker processes (the broker's machinery); a worker that dies is replaced and its evaluation re-run.")
+    var workers: Int?
+
+    @Option(help: "With --workers: seconds an evaluation may run before it is recorded as a timeout.")
+    var evaluationTimeout: Double?
 
     @Option(help: "Master seed; the agent's and environment's seeds derive from it.")
     var seed: UInt64 = 0
@@ -78,6 +85,31 @@ struct Run: ParsableCommand {
             for entry in registry.agents { remoteRegistry.register(entry) }
             registry = remoteRegistry
         }
+        var pool: WorkerPool?
+        var localWorkers: LocalWorkers?
+        defer {
+            localWorkers?.stop()
+            pool?.stop()
+        }
+        if let workers {
+            guard workers >= 1, remote == nil else {
+                throw CLIError(workers < 1 ? "--workers must be at least 1" : "--workers and --remote cannot be combined; run `gym broker` and point --remote at it")
+            }
+            // The broker's machinery in this process: evaluations go to worker processes, results come back
+            // here, and this process alone writes the database.
+            let workerPool = try reportingErrors {
+                try WorkerPool(endpoint: "tcp://127.0.0.1:*", settings: WorkerPool.Settings(evaluationTimeout: evaluationTimeout))
+            }
+            let endpoint = try reportingErrors { try workerPool.start() }
+            pool = workerPool
+            localWorkers = try reportingErrors { try LocalWorkers(count: workers, endpoint: endpoint) }
+            guard workerPool.waitForWorkers(workers, timeout: 60) else {
+                throw CLIError("only \(workerPool.workerCount) of \(workers) worker processes connected within 60 s")
+            }
+            registry = PooledEnvironment.registry(registry, pool: workerPool)
+        } else if evaluationTimeout != nil {
+            throw CLIError("--evaluation-timeout needs --workers (a local evaluation cannot be abandoned safely)")
+        }
         let runner = ExperimentRunner(registry: registry, store: store)
         let reporter = ProgressReporter(style: progress)
         let interrupt = installInterruptHandler(runner)
@@ -94,7 +126,7 @@ struct Run: ParsableCommand {
                 environmentID: environment, environmentOptions: options, objective: try objectiveSelection.objective(for: spec),
                 agentID: agent, hyperparameters: try keyValues(hyperparameters, what: "--hyperparameter").mapValues(parameterValue),
                 seed: seed, budget: Budget(evaluations: budget ?? (timeLimit == nil ? 200 : nil), seconds: try timeLimit.map(parseDuration)),
-                batchSize: batchSize, parallelism: parallel, usesCache: !noCache, name: name)
+                batchSize: batchSize ?? workers ?? 1, parallelism: parallel ?? workers ?? 1, usesCache: !noCache, name: name)
             return try runner.run(configuration) { reporter.update($0) }
         }
         reporter.finish()

@@ -36,16 +36,7 @@ struct Serve: ParsableCommand {
         // Written unbuffered: scripts wait for this line to learn the endpoint.
         let banner = "Serving \(service.served.joined(separator: ", ")) on \(endpoint) (protocol designgym/1). Ctrl-C stops.\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
-        let done = DispatchSemaphore(value: 0)
-        let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { done.signal() }
-            source.resume()
-            return source
-        }
-        done.wait()
-        sources.forEach { $0.cancel() }
+        waitForInterrupt()
         server.stop()
         print("Stopped.")
     }

@@ -168,6 +168,56 @@ import Testing
         #expect(resumed.map(\.reward) == reference.map(\.reward))
     }
 
+    @Test func aWorkerKilledMidEvaluationLosesAndDuplicatesNothing() throws {
+        // Two local worker processes, each evaluation 0.4 s; one worker is SIGKILLed while both are busy.
+        let arguments = ["run", "--env", "Branin-v0", "--agent", "random", "--budget", "12", "--seed", "4",
+                         "--option", "delay=0.4", "--progress", "jsonl"]
+        let db = GymProcess.databasePath()
+        let (process, output) = try GymProcess.start(arguments + ["--workers", "2", "--db", db])
+        #expect(GymProcess.waitForProgress(output, atLeast: 2) >= 2)
+        let workers = GymProcess.children(of: process.processIdentifier)
+        #expect(workers.count == 2, "worker processes: \(workers)")
+        if let victim = workers.first { kill(victim, SIGKILL) }
+        while !output.fileHandleForReading.availableData.isEmpty {}
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let trials = try TrajectoryStore(path: db).trials(experiment: 1)
+        #expect(trials.map(\.number) == Array(0..<12))
+        #expect(trials.allSatisfy { $0.evaluation.status == .ok })
+
+        // The same run evaluated in this process, two at a time: the same trials.
+        let localDB = GymProcess.databasePath()
+        let local = try GymProcess.run(arguments.dropLast(2) + ["--batch-size", "2", "--parallel", "2", "--db", localDB, "--progress", "none"])
+        #expect(local.status == 0, "\(local.error)")
+        let reference = try TrajectoryStore(path: localDB).trials(experiment: 1)
+        #expect(trials.map(\.design) == reference.map(\.design))
+        #expect(trials.map(\.evaluation.metrics) == reference.map(\.evaluation.metrics))
+    }
+
+    @Test func brokerAndWorkerProcessesServeAClient() throws {
+        let broker = Process()
+        broker.executableURL = GymProcess.executable
+        broker.arguments = ["broker", "--env", "Branin-v0", "--bind", "tcp://127.0.0.1:*", "--workers-bind", "tcp://127.0.0.1:*"]
+        let output = Pipe()
+        broker.standardOutput = output
+        try broker.run()
+        defer { broker.terminate(); broker.waitUntilExit() }
+        let banner = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let endpoints = banner.split(separator: " ").map { $0.trimmingCharacters(in: .punctuationCharacters.subtracting(["/", ":"])) }
+            .filter { $0.hasPrefix("tcp://") }
+        #expect(endpoints.count == 2, "\(banner)")
+        guard endpoints.count == 2 else { return }
+        let worker = Process()
+        worker.executableURL = GymProcess.executable
+        worker.arguments = ["worker", "--connect", endpoints[1]]
+        try worker.run()
+        defer { worker.terminate(); worker.waitUntilExit() }
+        let result = try GymProcess.run(["run", "--remote", endpoints[0], "--env", "Branin-v0", "--budget", "6",
+                                         "--db", GymProcess.databasePath(), "--progress", "none"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("completed, 6 trials"))
+    }
+
     @Test func sigtermStopsAfterTheBatchAndLeavesTheExperimentResumable() throws {
         let db = GymProcess.databasePath()
         let (process, output) = try GymProcess.start(["run", "--budget", "400", "--option", "delay=0.004", "--progress", "jsonl", "--db", db])

@@ -70,6 +70,17 @@ enum GymProcess {
         return reported
     }
 
+    /// The process ids whose parent is `parent`, from /proc.
+    static func children(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.range(of: ")", options: .backwards) else { return false }
+            let fields = stat[close.upperBound...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == parent
+        }.sorted()
+    }
+
     /// A fresh database path in its own folder.
     static func databasePath(_ label: String = #function) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("designgym-cli-\(UUID().uuidString)")

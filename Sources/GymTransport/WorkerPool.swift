@@ -1,0 +1,351 @@
+import CZeroMQ
+import Foundation
+import GymCore
+
+/// The broker's core: hands evaluations to worker processes over ZeroMQ and waits for their results.
+///
+/// Workers (`GymWorker`, `gym worker --connect`) connect a DEALER socket to the pool's ROUTER and speak
+/// `designgym-worker/1` (docs/PROTOCOL.md): they announce themselves ready, send a heartbeat every
+/// `heartbeatInterval` while idle or busy, and return one result per job. A worker silent for
+/// `liveness` seconds is dead: its job goes back to the front of the queue for another worker. A job
+/// running longer than `evaluationTimeout` completes with status `timeout`, and its worker is told to
+/// replace itself. Each job completes exactly once: a late result from a worker that lost its job is
+/// dropped, so nothing is lost or duplicated.
+///
+/// `evaluate` is thread-safe and blocks until the job completes; call it from many threads to keep many
+/// workers busy. The socket lives on the pool's own thread.
+public final class WorkerPool: @unchecked Sendable {
+    /// Heartbeats, liveness and the evaluation timeout, in seconds.
+    public struct Settings: Sendable {
+        public var heartbeatInterval: Double
+        public var liveness: Double
+        public var evaluationTimeout: Double?
+        /// Times a job is re-queued after its worker died before it fails.
+        public var maximumAttempts: Int
+
+        public init(heartbeatInterval: Double = 0.5, liveness: Double = 3, evaluationTimeout: Double? = nil, maximumAttempts: Int = 3) {
+            self.heartbeatInterval = heartbeatInterval
+            self.liveness = liveness
+            self.evaluationTimeout = evaluationTimeout
+            self.maximumAttempts = maximumAttempts
+        }
+    }
+
+    /// What the pool has done so far.
+    public struct Statistics: Sendable, Equatable {
+        public var completed = 0
+        public var requeued = 0
+        public var timedOut = 0
+        public var workersLost = 0
+        public var lateResultsDropped = 0
+    }
+
+    public let settings: Settings
+    private let requestedEndpoint: String
+    private let allowRemote: Bool
+
+    private final class Job {
+        let id: Int
+        let message: [String: JSONValue]
+        let done = DispatchSemaphore(value: 0)
+        var result: Evaluation?
+        var worker: Data?
+        var started = Date.distantPast
+        var attempts = 0
+        init(id: Int, message: [String: JSONValue]) {
+            self.id = id
+            self.message = message
+        }
+    }
+
+    private struct Worker {
+        var name: String
+        var lastSeen: Date
+        var job: Int?
+    }
+
+    private let lock = NSLock()
+    private var jobs: [Int: Job] = [:]
+    private var queue: [Int] = []
+    private var workers: [Data: Worker] = [:]
+    private var outbox: [[Data]] = []
+    private var nextJob = 0
+    private var stopping = false
+    private var stats = Statistics()
+    private var wakeRead: Int32 = -1
+    private var wakeWrite: Int32 = -1
+    private let bound = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private var boundEndpoint = ""
+    private var startError: (any Error)?
+
+    /// A pool for workers connecting to `endpoint` (loopback, ipc or inproc only unless `allowRemote`).
+    public init(endpoint: String, allowRemote: Bool = false, settings: Settings = Settings()) throws {
+        guard allowRemote || GymServer.isLocal(endpoint) else {
+            throw ProtocolError(.badRequest, "\(endpoint) is reachable from other machines; bind workers to tcp://127.0.0.1:PORT, or pass --allow-remote")
+        }
+        self.requestedEndpoint = endpoint
+        self.allowRemote = allowRemote
+        self.settings = settings
+    }
+
+    /// Binds and starts the pool's thread; returns the endpoint workers connect to.
+    @discardableResult
+    public func start() throws -> String {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw ZMQError(operation: "pipe", code: errno) }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
+        let thread = Thread { self.serve() }
+        thread.name = "designgym.pool"
+        thread.start()
+        bound.wait()
+        if let startError { throw startError }
+        return boundEndpoint
+    }
+
+    /// Stops the pool: waiting evaluations fail, and the thread ends.
+    public func stop() {
+        lock.lock()
+        let wasStopping = stopping
+        stopping = true
+        lock.unlock()
+        guard !wasStopping else { return }
+        wake()
+        finished.wait()
+    }
+
+    /// Workers connected now.
+    public var workerCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return workers.count
+    }
+
+    /// What the pool has done so far.
+    public var statistics: Statistics {
+        lock.lock()
+        defer { lock.unlock() }
+        return stats
+    }
+
+    /// Waits until at least `count` workers are connected; false on timeout.
+    public func waitForWorkers(_ count: Int, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if workerCount >= count { return true }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return workerCount >= count
+    }
+
+    /// Evaluates `design` of `environment` (created with `options`) on a worker and waits for the result.
+    public func evaluate(environment: String, options: EnvironmentOptions, design: Design) -> Evaluation {
+        var message: [String: JSONValue] = [
+            "type": "job", "environment": .string(environment), "seed": .string(String(options.seed)),
+            "design": RemoteEnvironment.json(design), "options": .object(options.values.mapValues(JSONValue.string)),
+        ]
+        if let workload = options.workload { message["workload"] = .string(workload) }
+        if let fidelity = options.fidelity { message["fidelity"] = .string(fidelity) }
+        lock.lock()
+        guard !stopping else {
+            lock.unlock()
+            return .unsuccessful(.failed, message: "the worker pool has stopped")
+        }
+        nextJob += 1
+        let job = Job(id: nextJob, message: message)
+        jobs[job.id] = job
+        queue.append(job.id)
+        lock.unlock()
+        wake()
+        job.done.wait()
+        return job.result ?? .unsuccessful(.failed, message: "the worker pool stopped before the evaluation finished")
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    // MARK: - The pool's thread
+
+    private func serve() {
+        defer {
+            close(wakeRead)
+            close(wakeWrite)
+            finished.signal()
+        }
+        let socket: ZMQSocket
+        do {
+            socket = try ZMQSocket(type: ZMQ_ROUTER)
+            try socket.setLongOption(ZMQ_MAXMSGSIZE, Int64(WireProtocol.defaultMessageLimit) * 4)
+            try socket.bind(requestedEndpoint)
+            boundEndpoint = socket.lastEndpoint
+        } catch {
+            startError = error
+            bound.signal()
+            return
+        }
+        bound.signal()
+        let tick = max(10, Int(settings.heartbeatInterval * 1000 / 5))
+        while true {
+            lock.lock()
+            if stopping {
+                for job in jobs.values where job.result == nil {
+                    job.result = .unsuccessful(.failed, message: "the worker pool stopped before the evaluation finished")
+                    job.done.signal()
+                }
+                jobs.removeAll()
+                lock.unlock()
+                return
+            }
+            superviseLocked(now: Date())
+            let messages = outbox
+            outbox.removeAll()
+            lock.unlock()
+            for message in messages { try? socket.send(message) }
+            guard let frames = try? socket.receive(timeout: tick, alsoWatching: wakeRead) else { continue }
+            if frames.isEmpty {
+                var buffer = [UInt8](repeating: 0, count: 256)
+                while read(wakeRead, &buffer, buffer.count) > 0 {}
+                continue
+            }
+            guard frames.count == 2, case .object(let message)? = try? JSONDecoder().decode(JSONValue.self, from: frames[1]),
+                  case .string(let type)? = message["type"] else { continue }
+            lock.lock()
+            handleLocked(type, message, from: frames[0])
+            lock.unlock()
+        }
+    }
+
+    private func handleLocked(_ type: String, _ message: [String: JSONValue], from identity: Data) {
+        let now = Date()
+        let name: String
+        if case .string(let given)? = message["worker"] { name = given } else { name = "worker" }
+        switch type {
+        case "ready":
+            if var worker = workers[identity] {
+                worker.lastSeen = now
+                // A worker that says it is idle while we think it runs a job lost the job: run it elsewhere.
+                if let id = worker.job, let job = jobs[id], now.timeIntervalSince(job.started) > settings.liveness {
+                    requeueLocked(job)
+                    worker.job = nil
+                }
+                workers[identity] = worker
+            } else {
+                workers[identity] = Worker(name: name, lastSeen: now, job: nil)
+            }
+        case "busy":
+            workers[identity]?.lastSeen = now
+        case "result":
+            guard var worker = workers[identity] else {
+                stats.lateResultsDropped += 1
+                return
+            }
+            worker.lastSeen = now
+            guard case .number(let number)? = message["job"], let job = jobs[Int(number)], job.worker == identity,
+                  worker.job == job.id else {
+                stats.lateResultsDropped += 1
+                workers[identity] = worker
+                return
+            }
+            worker.job = nil
+            workers[identity] = worker
+            let evaluation: Evaluation
+            if let value = message["evaluation"], let decoded = try? WireJSON.decode(Evaluation.self, value) {
+                evaluation = decoded
+            } else {
+                evaluation = .unsuccessful(.failed, message: "worker \(worker.name) sent an unreadable result")
+            }
+            completeLocked(job, evaluation)
+        default:
+            workers[identity]?.lastSeen = now
+        }
+    }
+
+    private func completeLocked(_ job: Job, _ evaluation: Evaluation) {
+        job.result = evaluation
+        jobs[job.id] = nil
+        stats.completed += 1
+        job.done.signal()
+    }
+
+    private func requeueLocked(_ job: Job) {
+        job.worker = nil
+        job.attempts += 1
+        if job.attempts >= settings.maximumAttempts {
+            completeLocked(job, .unsuccessful(.failed, message: "\(job.attempts) workers died while evaluating this design"))
+        } else {
+            stats.requeued += 1
+            queue.insert(job.id, at: 0)
+        }
+    }
+
+    /// Finds dead workers and overdue jobs, and hands queued jobs to idle workers.
+    private func superviseLocked(now: Date) {
+        for (identity, worker) in workers where now.timeIntervalSince(worker.lastSeen) > settings.liveness {
+            workers[identity] = nil
+            stats.workersLost += 1
+            if let id = worker.job, let job = jobs[id] { requeueLocked(job) }
+        }
+        if let timeout = settings.evaluationTimeout {
+            for (identity, worker) in workers {
+                guard let id = worker.job, let job = jobs[id], now.timeIntervalSince(job.started) > timeout else { continue }
+                stats.timedOut += 1
+                completeLocked(job, .unsuccessful(
+                    .timeout, message: "the evaluation ran longer than \(Parameter.numberText(timeout)) s on worker \(worker.name); the worker is being replaced"))
+                outbox.append([identity, WireJSON.encode(JSONValue.object(["type": "abandon", "job": .number(Double(id))]))])
+                workers[identity] = nil
+            }
+        }
+        guard !queue.isEmpty else { return }
+        for (identity, worker) in workers.sorted(by: { $0.value.name < $1.value.name }) where worker.job == nil {
+            guard !queue.isEmpty else { break }
+            let id = queue.removeFirst()
+            guard let job = jobs[id] else { continue }
+            job.worker = identity
+            job.started = now
+            workers[identity]?.job = id
+            var message = job.message
+            message["job"] = .number(Double(id))
+            outbox.append([identity, WireJSON.encode(JSONValue.object(message))])
+        }
+    }
+}
+
+/// An environment whose evaluations run on a `WorkerPool`'s workers. Its spec comes from a local
+/// instance, so designs validate here and the same errors arise as with a local environment. Safe to
+/// evaluate from many threads at once.
+public struct PooledEnvironment: Environment, ConcurrentlyEvaluable {
+    public let spec: EnvironmentSpec
+    private let pool: WorkerPool
+    private let options: EnvironmentOptions
+
+    public init(pool: WorkerPool, local: any Environment, options: EnvironmentOptions) {
+        self.pool = pool
+        self.spec = local.spec
+        self.options = options
+    }
+
+    public func evaluate(_ design: Design) throws -> Evaluation {
+        let canonical = try spec.space.validate(design)
+        return pool.evaluate(environment: spec.id, options: options, design: canonical)
+    }
+
+    /// `registry` with every environment's evaluations sent to `pool`.
+    public static func registry(_ registry: Registry, pool: WorkerPool) -> Registry {
+        var pooled = Registry()
+        for entry in registry.environments {
+            pooled.register(EnvironmentEntry(id: entry.id, summary: entry.summary) { options in
+                PooledEnvironment(pool: pool, local: try entry.make(options), options: options)
+            })
+        }
+        for agent in registry.agents { pooled.register(agent) }
+        return pooled
+    }
+}
+
+/// An environment that may evaluate many designs at once from different threads, such as one whose
+/// evaluations run elsewhere. Servers evaluate a batch of its designs concurrently.
+public protocol ConcurrentlyEvaluable {}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import GymCatalog
+import GymTransport
+
+struct Broker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve environments over ZeroMQ with their evaluations spread over worker processes.",
+        discussion: """
+            Clients speak designgym/1 to --bind exactly as to `gym serve`; every evaluation goes to a worker
+            (`gym worker --connect <workers endpoint>`, on this machine or others). A worker silent for
+            --liveness seconds is dead and its evaluation goes to another worker; an evaluation longer than
+            --timeout reports status `timeout` and its worker replaces itself. Ctrl-C stops.
+            Examples:
+              gym broker --bind tcp://127.0.0.1:5555 --workers-bind tcp://127.0.0.1:5556
+              gym worker --connect tcp://127.0.0.1:5556 &   # as many as you like
+              gym run --remote tcp://127.0.0.1:5555 --env MemoryController-v0 --agent genetic --batch-size 8
+            """)
+
+    @Option(name: .customLong("env"), help: "Environment to serve (repeatable); all registered ones when omitted.")
+    var environments: [String] = []
+
+    @Option(help: "Endpoint clients connect to.")
+    var bind: String = "tcp://127.0.0.1:5555"
+
+    @Option(help: "Endpoint workers connect to.")
+    var workersBind: String = "tcp://127.0.0.1:5556"
+
+    @Flag(help: "Allow binding to addresses other machines can reach.")
+    var allowRemote = false
+
+    @Option(help: "Seconds an evaluation may run before it is reported as a timeout (none when omitted).")
+    var timeout: Double?
+
+    @Option(help: "Seconds of silence after which a worker is dead and its evaluation is re-queued.")
+    var liveness: Double = 3
+
+    func run() throws {
+        let registry = Catalog.registry
+        for id in environments { _ = try reportingErrors { try registry.environment(id) } }
+        let pool = try reportingErrors {
+            try WorkerPool(endpoint: workersBind, allowRemote: allowRemote,
+                           settings: WorkerPool.Settings(liveness: liveness, evaluationTimeout: timeout))
+        }
+        let workerEndpoint = try reportingErrors { try pool.start() }
+        let service = SessionService(registry: PooledEnvironment.registry(registry, pool: pool), environments: environments)
+        let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote) }
+        let endpoint = try reportingErrors { try server.start() }
+        FileHandle.standardOutput.write(Data(
+            "Brokering \(service.served.joined(separator: ", ")) on \(endpoint); workers connect to \(workerEndpoint). Ctrl-C stops.\n".utf8))
+        waitForInterrupt()
+        server.stop()
+        pool.stop()
+        print("Stopped.")
+    }
+}
+
+struct Worker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate designs for a broker (gym broker) or a parallel run (gym run --workers).",
+        discussion: """
+            Connects to the broker's workers endpoint and evaluates one design at a time, sending heartbeats
+            meanwhile. When the broker abandons an evaluation that ran past its timeout, the worker starts
+            afresh as a new process. Stop it with Ctrl-C or SIGTERM.
+            Example:
+              gym worker --connect tcp://127.0.0.1:5556
+            """)
+
+    @Option(help: "The broker's workers endpoint.")
+    var connect: String
+
+    @Option(help: "Name shown in the broker's messages (default host:pid).")
+    var name: String?
+
+    func run() throws {
+        // A parent that ignores SIGINT/SIGTERM (a `gym run` handling Ctrl-C) passes that on through exec.
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+        unblockTerminationSignals()
+        let worker = GymWorker(endpoint: connect, registry: Catalog.registry, name: name)
+        let ending = try reportingErrors { try worker.run() }
+        if ending == .replace {
+            // A fresh process: the abandoned evaluation's thread goes with the old one.
+            let arguments = CommandLine.arguments
+            var pointers = arguments.map { strdup($0) } + [nil]
+            execv(selfExecutablePath(), &pointers)
+            throw CLIError("cannot restart the worker: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// The path of the running `gym` executable.
+func selfExecutablePath() -> String {
+    URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+}
+
+/// Unblocks SIGINT and SIGTERM, which a parent's thread may have blocked and a child inherits.
+func unblockTerminationSignals() {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
+}
+
+/// Waits for SIGINT or SIGTERM.
+func waitForInterrupt() {
+    unblockTerminationSignals()
+    let done = DispatchSemaphore(value: 0)
+    let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { done.signal() }
+        source.resume()
+        return source
+    }
+    done.wait()
+    sources.forEach { $0.cancel() }
+}
+
+/// Worker processes of this machine for `gym run --workers N`, replaced when they exit.
+final class LocalWorkers: @unchecked Sendable {
+    private let endpoint: String
+    private let lock = NSLock()
+    private var processes: [Process] = []
+    private var stopping = false
+    private var supervisor: Thread?
+
+    init(count: Int, endpoint: String) throws {
+        self.endpoint = endpoint
+        for index in 0..<count { processes.append(try launch(index)) }
+        let thread = Thread { [weak self] in self?.supervise() }
+        thread.name = "designgym.local-workers"
+        supervisor = thread
+        thread.start()
+    }
+
+    /// The process ids of the workers now.
+    var processIdentifiers: [Int32] {
+        lock.lock()
+        defer { lock.unlock() }
+        return processes.map(\.processIdentifier)
+    }
+
+    private func launch(_ index: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: selfExecutablePath())
+        process.arguments = ["worker", "--connect", endpoint, "--name", "local-\(index)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    private func supervise() {
+        while true {
+            Thread.sleep(forTimeInterval: 0.2)
+            lock.lock()
+            if stopping {
+                lock.unlock()
+                return
+            }
+            for index in processes.indices where !processes[index].isRunning {
+                if let replacement = try? launch(index) { processes[index] = replacement }
+            }
+            lock.unlock()
+        }
+    }
+
+    /// Terminates every worker (SIGTERM, then SIGKILL after two seconds) and waits for them.
+    func stop() {
+        lock.lock()
+        stopping = true
+        let all = processes
+        lock.unlock()
+        for process in all where process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(2)
+        while all.contains(where: \.isRunning) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        for process in all where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in all { process.waitUntilExit() }
+    }
+}
