@@ -43,7 +43,7 @@ public final class GymClient: @unchecked Sendable {
                 if deadline.timeIntervalSinceNow > 0 { continue }
                 throw ProtocolError(.timeout, "no reply from \(endpoint) to \"\(op)\" within \(timeout) s; is `gym serve` running there?")
             }
-            guard let frame = frames.last, case .object(let reply)? = try? JSONDecoder().decode(JSONValue.self, from: frame),
+            guard let frame = frames.last, case .object(let reply)? = try? JSONValue.parse(frame),
                   reply["id"] == id else { continue }
             if reply["ok"] == .bool(true) { return reply["result"] ?? .null }
             if let error = reply["error"], let decoded = try? WireJSON.decode(ProtocolError.self, error) { throw decoded }

@@ -3,9 +3,10 @@ import Foundation
 
 /// Serves a `SessionService` on a ZeroMQ ROUTER socket.
 ///
-/// The socket lives on the server's own thread. Requests are handled on a concurrent queue (one session's
-/// requests in order, by the service's session locks), and replies return to the socket thread through
-/// an outbox and a wake-up pipe, so a slow evaluation never holds up other clients. DEALER and REQ clients
+/// The socket lives on the server's own thread. Quick requests (`hello`, `ping`, and requests of sessions
+/// whose evaluations take under a millisecond) are answered right there; the rest are handled on a
+/// concurrent queue (one session's requests in order) and their replies return to the socket thread
+/// through an outbox and a wake-up pipe, so a slow evaluation never holds up other clients. DEALER and REQ clients
 /// both work: a reply carries the request's envelope back.
 public final class GymServer: @unchecked Sendable {
     /// The service answering requests.
@@ -108,13 +109,17 @@ public final class GymServer: @unchecked Sendable {
             }
             guard frames.count >= 2 else { continue }  // a ROUTER message always starts with the peer's identity
             let envelope = Array(frames.dropLast())
-            let payload = frames.last!
-            workers.async {
-                let reply = self.service.handle(payload)
-                self.lock.lock()
-                self.outbox.append(envelope + [reply])
-                self.lock.unlock()
-                self.wake()
+            switch service.dispatch(frames.last!) {
+            case .now(let reply):
+                try? socket.send(envelope + [reply])
+            case .later(let work):
+                workers.async {
+                    let reply = work()
+                    self.lock.lock()
+                    self.outbox.append(envelope + [reply])
+                    self.lock.unlock()
+                    self.wake()
+                }
             }
         }
     }

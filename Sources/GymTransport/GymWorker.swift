@@ -94,7 +94,7 @@ public final class GymWorker: @unchecked Sendable {
                 while read(wakeRead, &buffer, buffer.count) > 0 {}
                 continue
             }
-            guard let frame = frames.last, case .object(let message)? = try? JSONDecoder().decode(JSONValue.self, from: frame),
+            guard let frame = frames.last, case .object(let message)? = try? JSONValue.parse(frame),
                   case .string(let type)? = message["type"] else { continue }
             switch type {
             case "job":

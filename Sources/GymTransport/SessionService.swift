@@ -18,7 +18,59 @@ public final class SessionService: @unchecked Sendable {
     private final class Session: @unchecked Sendable {
         let lock = NSLock()
         var episode: Episode
+        /// Requests handed to other threads and not finished (guarded by the service's lock).
+        var inFlight = 0
+        /// Seconds the last request took.
+        var lastDuration = Double.infinity
         init(episode: Episode) { self.episode = episode }
+    }
+
+    /// How a server should handle one request frame.
+    public enum Dispatch {
+        /// The reply, computed at once: errors, `hello`, `ping`, and requests of sessions whose
+        /// requests take under a millisecond and that have none in flight.
+        case now(Data)
+        /// Work to run on another thread; it returns the reply.
+        case later(@Sendable () -> Data)
+    }
+
+    /// Requests of a session whose last one took less than this are answered on the server's thread.
+    static let inlineLimit = 0.001
+
+    /// Decides how to handle `frame`: quick requests are answered at once, on the caller's thread; the
+    /// rest come back as work for another thread. Requests of one session keep their order either way.
+    public func dispatch(_ frame: Data) -> Dispatch {
+        guard frame.count <= messageLimit, let value = try? JSONValue.parse(frame), case .object(let request) = value else {
+            return .now(handle(frame))
+        }
+        guard case .string(let op)? = request["op"] else { return .now(handle(request: request)) }
+        switch op {
+        case "hello", "ping":
+            return .now(handle(request: request))
+        case "step", "reset", "evaluate":
+            guard case .string(let key)? = request["session"] else { return .now(handle(request: request)) }
+            lock.lock()
+            guard let session = sessions[key] else {
+                lock.unlock()
+                return .now(handle(request: request))
+            }
+            if session.inFlight == 0 && session.lastDuration < Self.inlineLimit {
+                lock.unlock()
+                return .now(handle(request: request))
+            }
+            session.inFlight += 1
+            lock.unlock()
+            return .later { [self] in
+                defer {
+                    lock.lock()
+                    session.inFlight -= 1
+                    lock.unlock()
+                }
+                return handle(request: request)
+            }
+        default:
+            return .later { [self] in handle(request: request) }
+        }
     }
 
     private let lock = NSLock()
@@ -47,9 +99,13 @@ public final class SessionService: @unchecked Sendable {
             return reply(id: .null, error: ProtocolError(.tooLarge, "the request has \(frame.count) bytes; the limit is \(messageLimit)",
                                                           details: ["limit": .number(Double(messageLimit))]))
         }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: frame), case .object(let request) = value else {
+        guard let value = try? JSONValue.parse(frame), case .object(let request) = value else {
             return reply(id: .null, error: ProtocolError(.malformedJSON, "a request is one JSON object: {\"protocol\": \"\(WireProtocol.name)\", \"id\": …, \"op\": …}"))
         }
+        return handle(request: request)
+    }
+
+    private func handle(request: [String: JSONValue]) -> Data {
         let id = request["id"] ?? .null
         do {
             return reply(id: id, result: try perform(request))
@@ -284,7 +340,11 @@ public final class SessionService: @unchecked Sendable {
         lock.unlock()
         guard let session else { throw unknownSession(key) }
         session.lock.lock()
-        defer { session.lock.unlock() }
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer {
+            session.lastDuration = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            session.lock.unlock()
+        }
         return try body(session)
     }
 

@@ -63,6 +63,9 @@ public struct ProtocolError: Error, Codable, Hashable, Sendable, CustomStringCon
 
 /// Encoding of replies and requests with sorted keys.
 enum WireJSON {
+    /// A JSON value as compact text with sorted keys (the fast writer).
+    static func encode(_ value: JSONValue) -> Data { value.jsonData }
+
     static func encode<Value: Encodable>(_ value: Value) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -211,7 +211,7 @@ public final class WorkerPool: @unchecked Sendable {
                 while read(wakeRead, &buffer, buffer.count) > 0 {}
                 continue
             }
-            guard frames.count == 2, case .object(let message)? = try? JSONDecoder().decode(JSONValue.self, from: frames[1]),
+            guard frames.count == 2, case .object(let message)? = try? JSONValue.parse(frames[1]),
                   case .string(let type)? = message["type"] else { continue }
             lock.lock()
             handleLocked(type, message, from: frames[0])
