@@ -16,10 +16,11 @@ public final class GymClient: @unchecked Sendable {
     private var nextID = 0
 
     /// Connects to `endpoint` (the connection is made in the background; requests wait for it).
-    public init(endpoint: String, timeout: Double = 60) throws {
+    public init(endpoint: String, timeout: Double = 60, curve: Curve.Client? = nil) throws {
         self.endpoint = endpoint
         self.timeout = timeout
         socket = try ZMQSocket(type: ZMQ_DEALER)
+        if let curve { try socket.secure(curve) }
         try socket.connect(endpoint)
     }
 

@@ -22,10 +22,13 @@ public final class GymServer: @unchecked Sendable {
     private var boundEndpoint = ""
     private var startError: (any Error)?
     private let workers = DispatchQueue(label: "designgym.server.requests", attributes: .concurrent)
+    private let curve: Curve.Server?
 
     /// A server for `service` on `endpoint`. Only loopback, `ipc://` and `inproc://` endpoints are allowed
     /// unless `allowRemote`.
-    public init(service: SessionService, endpoint: String, allowRemote: Bool = false) throws {
+    public init(service: SessionService, endpoint: String, allowRemote: Bool = false, curve: Curve.Server? = nil) throws {
+        if curve != nil { try Curve.requireAvailable() }
+        self.curve = curve
         guard allowRemote || Self.isLocal(endpoint) else {
             throw ProtocolError(.badRequest, "\(endpoint) is reachable from other machines; bind to tcp://127.0.0.1:PORT, or pass --allow-remote to serve the network")
         }
@@ -85,6 +88,7 @@ public final class GymServer: @unchecked Sendable {
             socket = try ZMQSocket(type: ZMQ_ROUTER)
             // A hard limit far above the service's soft one: larger frames drop the connection.
             try socket.setLongOption(ZMQ_MAXMSGSIZE, Int64(service.messageLimit) * 4 + 1024)
+            if let curve { try socket.secure(curve) }
             try socket.bind(requestedEndpoint)
             boundEndpoint = socket.lastEndpoint
         } catch {

@@ -13,8 +13,8 @@ public struct RemoteEnvironment: Environment {
 
     /// Connects to `endpoint` and opens a session of `environment` with `options`.
     public init(endpoint: String, environment: String, options: EnvironmentOptions = EnvironmentOptions(),
-                objective: Objective? = nil, timeout: Double = 600) throws {
-        let client = try GymClient(endpoint: endpoint, timeout: timeout)
+                objective: Objective? = nil, timeout: Double = 600, curve: Curve.Client? = nil) throws {
+        let client = try GymClient(endpoint: endpoint, timeout: timeout, curve: curve)
         let base: [String: JSONValue] = ["environment": .string(environment), "seed": .string(String(options.seed))]
         // Check the workload and options against the served spec first, for the same errors as a local environment.
         let defaults = try WireJSON.decode(EnvironmentSpec.self, try client.request("describe", base))

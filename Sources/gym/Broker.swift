@@ -35,6 +35,8 @@ struct Broker: ParsableCommand {
     @Option(help: "Seconds of silence after which a worker is dead and its evaluation is re-queued.")
     var liveness: Double = 3
 
+    @OptionGroup var curve: CurveServerOptions
+
     func run() throws {
         let registry = Catalog.registry
         for id in environments { _ = try reportingErrors { try registry.environment(id) } }
@@ -44,7 +46,7 @@ struct Broker: ParsableCommand {
         }
         let workerEndpoint = try reportingErrors { try pool.start() }
         let service = SessionService(registry: PooledEnvironment.registry(registry, pool: pool), environments: environments)
-        let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote) }
+        let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote, curve: try curve.settings()) }
         let endpoint = try reportingErrors { try server.start() }
         FileHandle.standardOutput.write(Data(
             "Brokering \(service.served.joined(separator: ", ")) on \(endpoint); workers connect to \(workerEndpoint). Ctrl-C stops.\n".utf8))

@@ -67,6 +67,7 @@ struct Run: ParsableCommand {
     @Option(help: "Progress display: \(ProgressStyle.allCases.map(\.rawValue).joined(separator: ", ")).")
     var progress: ProgressStyle = .auto
 
+    @OptionGroup var curve: CurveClientOptions
     @OptionGroup var selection: EnvironmentSelection
     @OptionGroup var objectiveSelection: ObjectiveSelection
     @OptionGroup var database: DatabaseOption
@@ -74,12 +75,14 @@ struct Run: ParsableCommand {
     func run() throws {
         let store = try reportingErrors { try TrajectoryStore(path: database.path) }
         var registry = Catalog.registry
+        let security = try curve.settings()
+        if security != nil && remote == nil { throw CLIError("--curve-server-key needs --remote") }
         if let remote {
             // The same loop, with the environment's evaluations on the server.
             var remoteRegistry = Registry()
             for entry in registry.environments {
                 remoteRegistry.register(EnvironmentEntry(id: entry.id, summary: entry.summary) { options in
-                    try RemoteEnvironment(endpoint: remote, environment: entry.id, options: options)
+                    try RemoteEnvironment(endpoint: remote, environment: entry.id, options: options, curve: security)
                 })
             }
             for entry in registry.agents { remoteRegistry.register(entry) }

@@ -27,14 +27,17 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest request accepted, in bytes.")
     var messageLimit: Int = 4 << 20
 
+    @OptionGroup var curve: CurveServerOptions
+
     func run() throws {
         let registry = Catalog.registry
         for id in environments { _ = try reportingErrors { try registry.environment(id) } }
         let service = SessionService(registry: registry, environments: environments, messageLimit: messageLimit)
-        let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote) }
+        let security = try curve.settings()
+        let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote, curve: security) }
         let endpoint = try reportingErrors { try server.start() }
         // Written unbuffered: scripts wait for this line to learn the endpoint.
-        let banner = "Serving \(service.served.joined(separator: ", ")) on \(endpoint) (protocol designgym/1). Ctrl-C stops.\n"
+        let banner = "Serving \(service.served.joined(separator: ", ")) on \(endpoint) (protocol designgym/1\(security == nil ? "" : ", CURVE")). Ctrl-C stops.\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         waitForInterrupt()
         server.stop()

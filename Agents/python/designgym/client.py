@@ -1,6 +1,7 @@
 """A client of `gym serve`: one JSON request per ZeroMQ frame, one reply (see docs/PROTOCOL.md)."""
 
 import itertools
+import os
 import json
 
 import zmq
@@ -25,12 +26,25 @@ class Client:
     >>> client.hello()["environments"]
     """
 
-    def __init__(self, endpoint, timeout=60.0, context=None):
+    def __init__(self, endpoint, timeout=60.0, context=None, curve_server_key=None, curve_secret=None):
+        """Connects to `endpoint`. For a server run with `--curve-secret`, pass `curve_server_key`: the
+        path of its .pub file (or the key itself); `curve_secret` is this client's .secret file from
+        `gym keygen` (a fresh key pair when omitted)."""
         self.endpoint = endpoint
         self.timeout = timeout
         self._context = context or zmq.Context.instance()
         self._socket = self._context.socket(zmq.DEALER)
         self._socket.setsockopt(zmq.LINGER, 0)
+        if curve_server_key is not None:
+            if not zmq.has("curve"):
+                raise RuntimeError("this pyzmq's libzmq has no CURVE support")
+            self._socket.curve_serverkey = _read_public_key(curve_server_key)
+            if curve_secret is not None:
+                public, secret = _read_key_pair(curve_secret)
+            else:
+                public, secret = zmq.curve_keypair()
+            self._socket.curve_publickey = public
+            self._socket.curve_secretkey = secret
         self._socket.connect(endpoint)
         self._ids = itertools.count(1)
 
@@ -114,3 +128,27 @@ def _arguments(environment, workload, options, seed):
     if seed is not None:
         arguments["seed"] = str(seed)  # full 64-bit seeds travel as decimal strings
     return arguments
+
+
+def _read_public_key(path_or_key):
+    """A Z85 public key from a .pub file, a .secret file, or the 40-character key itself."""
+    if len(path_or_key) == 40 and not os.path.exists(path_or_key):
+        return path_or_key.encode()
+    with open(path_or_key) as handle:
+        text = handle.read().strip()
+    if len(text) == 40:
+        return text.encode()
+    return _read_key_pair(path_or_key)[0]
+
+
+def _read_key_pair(path):
+    """The (public, secret) keys of a `gym keygen` .secret file."""
+    fields = {}
+    with open(path) as handle:
+        for line in handle:
+            parts = line.strip().split(" ", 1)
+            if len(parts) == 2:
+                fields[parts[0]] = parts[1].strip()
+    if "public" not in fields or "secret" not in fields:
+        raise ValueError(f"{path} is not a secret key file from `gym keygen`")
+    return fields["public"].encode(), fields["secret"].encode()

@@ -1,0 +1,27 @@
+import subprocess
+
+import pytest
+import zmq
+
+from conftest import gym_binary
+from designgym import Client, ProtocolError
+
+
+@pytest.mark.skipif(not zmq.has("curve"), reason="pyzmq without CURVE")
+def test_curve_server_answers_only_clients_with_its_key(tmp_path):
+    name = str(tmp_path / "server")
+    subprocess.run([gym_binary(), "keygen", name], check=True, capture_output=True)
+    process = subprocess.Popen([gym_binary(), "serve", "--env", "Branin-v0", "--bind", "tcp://127.0.0.1:*",
+                                "--curve-secret", name + ".secret"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert "CURVE" in line, line
+        endpoint = line.split(" on ")[1].split(" ")[0]
+        client = Client(endpoint, timeout=5, curve_server_key=name + ".pub")
+        assert client.request("ping") == {"pong": True}
+        plain = Client(endpoint, timeout=0.5)
+        with pytest.raises(ProtocolError):
+            plain.request("ping")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
