@@ -194,6 +194,19 @@ import Testing
         #expect(trials.map(\.evaluation.metrics) == reference.map(\.evaluation.metrics))
     }
 
+    @Test func anEvaluationPastItsTimeoutIsRecordedAndItsWorkerProcessReplaced() throws {
+        // Each evaluation sleeps 3 s; the timeout is 0.5 s. Both trials are timeouts, and the run goes on
+        // because the worker process restarts itself after each abandoned evaluation.
+        let db = GymProcess.databasePath()
+        let result = try GymProcess.run(["run", "--env", "Branin-v0", "--budget", "2", "--workers", "1", "--evaluation-timeout", "0.5",
+                                         "--option", "delay=3", "--db", db, "--progress", "none"])
+        #expect(result.status == 0, "\(result.error)")
+        let trials = try TrajectoryStore(path: db).trials(experiment: 1)
+        #expect(trials.map(\.evaluation.status) == [.timeout, .timeout])
+        #expect(trials.allSatisfy { $0.evaluation.message?.contains("ran longer than 0.5 s") == true })
+        #expect(trials.allSatisfy { $0.evaluation.wallTime < 2.5 })
+    }
+
     @Test func brokerAndWorkerProcessesServeAClient() throws {
         let broker = Process()
         broker.executableURL = GymProcess.executable
