@@ -1,3 +1,4 @@
+import select
 import subprocess
 
 import pytest
@@ -14,6 +15,8 @@ def test_curve_server_answers_only_clients_with_its_key(tmp_path):
     process = subprocess.Popen([gym_binary(), "serve", "--env", "Branin-v0", "--bind", "tcp://127.0.0.1:*",
                                 "--curve-secret", name + ".secret"], stdout=subprocess.PIPE, text=True)
     try:
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        assert ready, "gym serve printed nothing within 30 s"
         line = process.stdout.readline()
         assert "CURVE" in line, line
         endpoint = line.split(" on ")[1].split(" ")[0]
