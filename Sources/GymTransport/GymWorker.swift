@@ -26,8 +26,10 @@ public final class GymWorker: @unchecked Sendable {
     private var wakeRead: Int32 = -1
     private var wakeWrite: Int32 = -1
     private var environments: [String: any Environment] = [:]
+    private let curve: Curve.Client?
 
-    public init(endpoint: String, registry: Registry, name: String? = nil, heartbeatInterval: Double = 0.5) {
+    public init(endpoint: String, registry: Registry, name: String? = nil, heartbeatInterval: Double = 0.5, curve: Curve.Client? = nil) {
+        self.curve = curve
         self.endpoint = endpoint
         self.registry = registry
         self.name = name ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
@@ -58,6 +60,7 @@ public final class GymWorker: @unchecked Sendable {
             wakeWrite = -1
         }
         let socket = try ZMQSocket(type: ZMQ_DEALER)
+        if let curve { try socket.secure(curve) }
         try socket.connect(endpoint)
         var queued: [[String: JSONValue]] = []
         var running: Int?

@@ -43,6 +43,7 @@ public final class WorkerPool: @unchecked Sendable {
     public let settings: Settings
     private let requestedEndpoint: String
     private let allowRemote: Bool
+    private let curve: Curve.Server?
 
     private final class Job {
         let id: Int
@@ -80,7 +81,9 @@ public final class WorkerPool: @unchecked Sendable {
     private var startError: (any Error)?
 
     /// A pool for workers connecting to `endpoint` (loopback, ipc or inproc only unless `allowRemote`).
-    public init(endpoint: String, allowRemote: Bool = false, settings: Settings = Settings()) throws {
+    public init(endpoint: String, allowRemote: Bool = false, settings: Settings = Settings(), curve: Curve.Server? = nil) throws {
+        if curve != nil { try Curve.requireAvailable() }
+        self.curve = curve
         guard allowRemote || GymServer.isLocal(endpoint) else {
             throw ProtocolError(.badRequest, "\(endpoint) is reachable from other machines; bind workers to tcp://127.0.0.1:PORT, or pass --allow-remote")
         }
@@ -180,6 +183,7 @@ public final class WorkerPool: @unchecked Sendable {
         do {
             socket = try ZMQSocket(type: ZMQ_ROUTER)
             try socket.setLongOption(ZMQ_MAXMSGSIZE, Int64(WireProtocol.defaultMessageLimit) * 4)
+            if let curve { try socket.secure(curve) }
             try socket.bind(requestedEndpoint)
             boundEndpoint = socket.lastEndpoint
         } catch {

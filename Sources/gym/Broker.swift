@@ -10,7 +10,8 @@ struct Broker: ParsableCommand {
             Clients speak designgym/1 to --bind exactly as to `gym serve`; every evaluation goes to a worker
             (`gym worker --connect <workers endpoint>`, on this machine or others). A worker silent for
             --liveness seconds is dead and its evaluation goes to another worker; an evaluation longer than
-            --timeout reports status `timeout` and its worker replaces itself. Ctrl-C stops.
+            --timeout reports status `timeout` and its worker replaces itself. With --curve-secret, both endpoints
+            use CURVE: workers then need --curve-server-key (and, with --curve-clients, a listed key). Ctrl-C stops.
             Examples:
               gym broker --bind tcp://127.0.0.1:5555 --workers-bind tcp://127.0.0.1:5556
               gym worker --connect tcp://127.0.0.1:5556 &   # as many as you like
@@ -40,13 +41,14 @@ struct Broker: ParsableCommand {
     func run() throws {
         let registry = Catalog.registry
         for id in environments { _ = try reportingErrors { try registry.environment(id) } }
+        let security = try curve.settings()
         let pool = try reportingErrors {
             try WorkerPool(endpoint: workersBind, allowRemote: allowRemote,
-                           settings: WorkerPool.Settings(liveness: liveness, evaluationTimeout: timeout))
+                           settings: WorkerPool.Settings(liveness: liveness, evaluationTimeout: timeout), curve: security)
         }
         let workerEndpoint = try reportingErrors { try pool.start() }
         let service = SessionService(registry: PooledEnvironment.registry(registry, pool: pool), environments: environments)
-        let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote, curve: try curve.settings()) }
+        let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote, curve: security) }
         let endpoint = try reportingErrors { try server.start() }
         FileHandle.standardOutput.write(Data(
             "Brokering \(service.served.joined(separator: ", ")) on \(endpoint); workers connect to \(workerEndpoint). Ctrl-C stops.\n".utf8))
@@ -74,12 +76,19 @@ struct Worker: ParsableCommand {
     @Option(help: "Name shown in the broker's messages (default host:pid).")
     var name: String?
 
+    @Option(help: "The broker's CURVE public key file (its .pub), when it runs with --curve-secret.")
+    var curveServerKey: String?
+
+    @Option(help: "With --curve-server-key: this worker's key file (default: a fresh key pair).")
+    var curveSecret: String?
+
     func run() throws {
         // A parent that ignores SIGINT/SIGTERM (a `gym run` handling Ctrl-C) passes that on through exec.
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
         unblockTerminationSignals()
-        let worker = GymWorker(endpoint: connect, registry: Catalog.registry, name: name)
+        let security = try CurveClientOptions.settings(serverKey: curveServerKey, secret: curveSecret)
+        let worker = GymWorker(endpoint: connect, registry: Catalog.registry, name: name, curve: security)
         let ending = try reportingErrors { try worker.run() }
         if ending == .replace {
             // A fresh process: the abandoned evaluation's thread goes with the old one.

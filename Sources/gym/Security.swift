@@ -30,14 +30,16 @@ struct CurveClientOptions: ParsableArguments {
     @Option(help: "With --curve-server-key: this client's key file (default: a fresh key pair).")
     var curveSecret: String?
 
-    func settings() throws -> Curve.Client? {
-        guard let curveServerKey else {
-            if curveSecret != nil { throw CLIError("--curve-secret needs --curve-server-key") }
+    func settings() throws -> Curve.Client? { try Self.settings(serverKey: curveServerKey, secret: curveSecret) }
+
+    static func settings(serverKey: String?, secret: String?) throws -> Curve.Client? {
+        guard let serverKey else {
+            if secret != nil { throw CLIError("--curve-secret needs --curve-server-key") }
             return nil
         }
         return try reportingErrors {
             try Curve.requireAvailable()
-            return Curve.Client(serverKey: try Curve.readPublicKey(curveServerKey), keys: try curveSecret.map(Curve.readKeyPair))
+            return Curve.Client(serverKey: try Curve.readPublicKey(serverKey), keys: try secret.map(Curve.readKeyPair))
         }
     }
 }

@@ -40,6 +40,25 @@ import Testing
         #expect(throws: ProtocolError.self) { try plain.request("ping") }
     }
 
+    @Test func workersReachACurveBrokerOnlyWithItsKey() throws {
+        let keys = try Curve.generate()
+        let pool = try WorkerPool(endpoint: "tcp://127.0.0.1:*", settings: .init(heartbeatInterval: 0.1), curve: Curve.Server(keys: keys))
+        let endpoint = try pool.start()
+        defer { pool.stop() }
+        let outsider = GymWorker(endpoint: endpoint, registry: Catalog.registry, name: "outsider", heartbeatInterval: 0.1)
+        Thread { _ = try? outsider.run() }.start()
+        defer { outsider.stop() }
+        #expect(!pool.waitForWorkers(1, timeout: 0.5))
+        let member = GymWorker(endpoint: endpoint, registry: Catalog.registry, name: "member", heartbeatInterval: 0.1,
+                               curve: Curve.Client(serverKey: keys.publicKey))
+        Thread { _ = try? member.run() }.start()
+        defer { member.stop() }
+        #expect(pool.waitForWorkers(1, timeout: 10))
+        let design = try Catalog.registry.makeEnvironment("Branin-v0").spec.space.defaultDesign
+        #expect(pool.evaluate(environment: "Branin-v0", options: EnvironmentOptions(), design: design).status == .ok)
+        #expect(pool.workerCount == 1)
+    }
+
     @Test func anAllowListAdmitsOnlyItsClients() throws {
         let keys = try Curve.generate()
         let alice = try Curve.generate()
