@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "GymTestSupport", targets: ["GymTestSupport"]),
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "GymTransport", targets: ["GymTransport"]),
+        .library(name: "ProxyModels", targets: ["ProxyModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
+        // Proxy cost models trained on logged trials. Optimised in debug builds too (tree growing).
+        .target(name: "ProxyModels", dependencies: ["GymCore"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The ask/tell experiment loop over any environment, agent and store.
         .target(name: "Experiments", dependencies: ["GymCore", "GymStore"]),
 
@@ -77,6 +81,7 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
         .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
         .testTarget(name: "MemoryControllerTests", dependencies: ["MemoryController", "GymCore"]),
+        .testTarget(name: "ProxyModelsTests", dependencies: ["ProxyModels", "GymCatalog", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "ReinforcementLearning", "GymCatalog", "Experiments", "GymStore", "GymCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),

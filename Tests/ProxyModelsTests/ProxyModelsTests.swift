@@ -1,0 +1,119 @@
+import Foundation
+import GymCatalog
+import GymCore
+import Testing
+@testable import ProxyModels
+
+@Suite struct ProxyModelsTests {
+    @Test func aTreeRecoversAStepFunctionExactly() {
+        // y = 1 below 0.3, 5 up to 0.7, 2 above, on 60 points; the second feature is noise the tree must ignore.
+        func step(_ x: Double) -> Double { x < 0.3 ? 1 : (x < 0.7 ? 5 : 2) }
+        var generator = SeededGenerator(seed: 1)
+        let x = (0..<60).map { [Double($0) / 59, generator.nextUnit()] }
+        let y = x.map { step($0[0]) }
+        let tree = RegressionTree(x: x, y: y, using: &generator)
+        for point in [0.0, 0.1, 0.25, 0.35, 0.5, 0.65, 0.75, 0.9, 1.0] {
+            #expect(tree.predict([point, 0.5]) == step(point))
+        }
+        // Two splits make three leaves: 5 nodes.
+        #expect(tree.nodeCount == 5)
+    }
+
+    @Test func anUnlimitedTreeFitsItsTrainingRowsAndALimitedOneDoesNot() {
+        var generator = SeededGenerator(seed: 2)
+        let x = (0..<40).map { _ in [generator.nextUnit(), generator.nextUnit()] }
+        let y = x.map { sin(7 * $0[0]) + $0[1] * $0[1] }
+        let full = RegressionTree(x: x, y: y, using: &generator)
+        #expect(zip(x, y).allSatisfy { full.predict($0) == $1 })
+        let stump = RegressionTree(x: x, y: y, settings: .init(maximumDepth: 1), using: &generator)
+        #expect(stump.nodeCount == 3)
+        #expect(Set(x.map(stump.predict)).count == 2)
+    }
+
+    @Test func aForestBeatsTheMeanByAWideMarginOnNoisyData() throws {
+        // y = sin(2π x1) + x2² + N(0, 0.1²), 600 training rows, 300 fresh test rows.
+        var generator = SeededGenerator(seed: 3)
+        func sample(_ count: Int) -> ([[Double]], [Double], [Double]) {
+            let x = (0..<count).map { _ in [generator.nextUnit(), generator.nextUnit(), generator.nextUnit()] }
+            let clean = x.map { sin(2 * Double.pi * $0[0]) + $0[1] * $0[1] }
+            return (x, clean.map { $0 + 0.1 * generator.nextGaussian() }, clean)
+        }
+        let (x, y, _) = sample(600)
+        let (testX, _, testClean) = sample(300)
+        let forest = try RandomForest(x: x, y: y, settings: .init(trees: 60), seed: 4)
+        let scores = Scores(predicted: testX.map(forest.predict), truth: testClean)
+        let mean = y.reduce(0, +) / Double(y.count)
+        let baseline = Scores(predicted: testX.map { _ in mean }, truth: testClean)
+        #expect(scores.r2 > 0.9, "R² \(scores.r2)")
+        #expect(scores.rmse < baseline.rmse / 3, "RMSE \(scores.rmse) against the mean's \(baseline.rmse)")
+        #expect(scores.kendallTau > 0.8)
+    }
+
+    @Test func aForestIsDeterministicForASeed() throws {
+        var generator = SeededGenerator(seed: 5)
+        let x = (0..<100).map { _ in [generator.nextUnit(), generator.nextUnit()] }
+        let y = x.map { $0[0] * 3 - $0[1] }
+        let a = try RandomForest(x: x, y: y, settings: .init(trees: 10), seed: 9)
+        let b = try RandomForest(x: x, y: y, settings: .init(trees: 10), seed: 9)
+        let c = try RandomForest(x: x, y: y, settings: .init(trees: 10), seed: 10)
+        #expect(a == b)
+        #expect(a != c)
+        // It survives a JSON round trip unchanged (the saved-proxy format will rely on it).
+        let decoded = try JSONDecoder().decode(RandomForest.self, from: try JSONEncoder().encode(a))
+        #expect(x.map(decoded.predict) == x.map(a.predict))
+        #expect(throws: ProxyError.self) { try RandomForest(x: x, y: y, settings: .init(trees: 0), seed: 1) }
+    }
+
+    @Test func scoresByHand() {
+        // Predictions [1, 2, 5] for truth [1, 2, 3]: RMSE = √(4/3) = 1.1547; range 2, so normalised 0.57735;
+        // MAPE = (0 + 0 + 2/3) / 3 = 0.2222; R² = 1 − 4/2 = −1; τ = 1 (same order).
+        let s = Scores(predicted: [1, 2, 5], truth: [1, 2, 3])
+        #expect(abs(s.rmse - (4.0 / 3).squareRoot()) < 1e-12)
+        #expect(abs(s.normalizedRMSE - (4.0 / 3).squareRoot() / 2) < 1e-12)
+        #expect(abs(s.mape - 2.0 / 9) < 1e-12)
+        #expect(abs(s.r2 - (-1)) < 1e-12)
+        #expect(s.kendallTau == 1)
+        #expect(Scores.kendallTau([1, 2, 3, 4], [4, 3, 2, 1]) == -1)
+        // One swapped pair of six: (5 − 1) / 6.
+        #expect(abs(Scores.kendallTau([1, 2, 3, 4], [1, 2, 4, 3]) - 4.0 / 6) < 1e-12)
+    }
+
+    @Test func splitsCoverEveryRowOnce() {
+        let folds = Split.kFold(count: 23, folds: 5, seed: 1)
+        #expect(folds.count == 5)
+        #expect(folds.flatMap(\.test).sorted() == Array(0..<23))
+        for fold in folds { #expect(Set(fold.train).isDisjoint(with: fold.test) && fold.train.count + fold.test.count == 23) }
+        let (train, test) = Split.holdOut(count: 100, testFraction: 0.2, seed: 2)
+        #expect(test.count == 20 && Set(train + test).count == 100)
+        #expect(Split.holdOut(count: 100, testFraction: 0.2, seed: 2).test == test)
+    }
+
+    @Test func aForestProxyOfBraninFromThreeHundredTrials() throws {
+        // 300 random designs of Branin-v0, each also logged twice more (a cached copy and a repeat), as
+        // a store would hold them: the dataset keeps each design once.
+        let environment = try Catalog.registry.makeEnvironment("Branin-v0")
+        let space = environment.spec.space
+        var generator = SeededGenerator(seed: 6)
+        var trials: [Trial] = []
+        for number in 0..<300 {
+            let design = space.sample(using: &generator)
+            let evaluation = environment.measure(design)
+            let trial = Trial(number: number, design: design, evaluation: evaluation, reward: nil, worker: "test")
+            trials.append(trial)
+            var cached = trial
+            cached.cached = true
+            trials.append(cached)
+            if number % 10 == 0 { trials.append(trial) }
+        }
+        trials.append(Trial(number: 999, design: space.defaultDesign, evaluation: .unsuccessful(.failed, message: "x"), reward: nil, worker: "test"))
+        let data = try Dataset(trials: trials, space: space, metrics: ["value"])
+        #expect(data.count == 300)
+        let (train, test) = Split.holdOut(count: data.count, testFraction: 0.25, seed: 7)
+        let trainSet = data.subset(train), testSet = data.subset(test)
+        let forest = try RandomForest(x: trainSet.features, y: trainSet.targets["value"]!, seed: 8)
+        let scores = Scores(predicted: testSet.features.map(forest.predict), truth: testSet.targets["value"]!)
+        // The stated accuracy: R² above 0.9 and a rank correlation above 0.75 on designs it never saw.
+        #expect(scores.r2 > 0.9, "\(scores)")
+        #expect(scores.kendallTau > 0.75, "\(scores)")
+    }
+}
