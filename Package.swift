@@ -61,12 +61,12 @@ let package = Package(
         // Every environment and agent, registered by id.
         .target(name: "GymCatalog", dependencies: [
             "GymCore", "SyntheticEnvironments", "DiffusionSampler", "MemoryController", "RandomSearch", "GeneticAlgorithm", "AntColony",
-            "BayesianOptimization", "ReinforcementLearning",
+            "BayesianOptimization", "ReinforcementLearning", "ProxyModels",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
         .executableTarget(name: "gym", dependencies: [
-            "GymCore", "GymStore", "Experiments", "GymCatalog", "GymTestSupport", "GymTransport",
+            "GymCore", "GymStore", "Experiments", "GymCatalog", "GymTestSupport", "GymTransport", "ProxyModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
         .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
         .testTarget(name: "MemoryControllerTests", dependencies: ["MemoryController", "GymCore"]),
-        .testTarget(name: "ProxyModelsTests", dependencies: ["ProxyModels", "GymCatalog", "GymCore"]),
+        .testTarget(name: "ProxyModelsTests", dependencies: ["ProxyModels", "GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "ReinforcementLearning", "GymCatalog", "Experiments", "GymStore", "GymCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),

@@ -4,6 +4,7 @@ import DiffusionSampler
 import GeneticAlgorithm
 import GymCore
 import MemoryController
+import ProxyModels
 import RandomSearch
 import ReinforcementLearning
 import SyntheticEnvironments
@@ -32,6 +33,17 @@ public enum Catalog {
             id: MemoryControllerEnvironment.id,
             summary: "cycle-accurate DDR4/DDR3 memory controller with DRAMPower energy, driven by memory traces"
         ) { try MemoryControllerEnvironment(options: $0) })
+        registry.register(EnvironmentFamily(
+            prefix: ProxyEnvironment.prefix, parameterName: "<file>",
+            summary: "a proxy model saved by `gym proxy train`, standing in for its environment"
+        ) { path, options, registry in
+            let file = try ProxyFile.load(path)
+            // The real environment now, to refuse a proxy of an older version of it.
+            let current = try? registry.makeEnvironment(file.environment, options: EnvironmentOptions(workload: file.workload, values: file.options)).spec
+            let name = EnvironmentSpec.split(file.environment).name
+            let now = current ?? registry.environments.first { EnvironmentSpec.split($0.id).name == name }.flatMap { try? $0.make(EnvironmentOptions()).spec }
+            return try ProxyEnvironment(path: path, current: now, options: options)
+        })
         registry.register(AgentEntry(id: RandomSearch.id, summary: "uniform random search",
                                      hyperparameters: RandomSearch.hyperparameters) { RandomSearch($0) })
         registry.register(AgentEntry(id: RandomWalker.id, summary: "ArchGym's random walker: one-parameter moves to neighbours",

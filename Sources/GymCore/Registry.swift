@@ -51,14 +51,43 @@ public struct AgentEntry: Sendable {
 }
 
 /// Environments and agents by id: the one list the CLI, the server and clients share.
+/// Environments named `<prefix><parameter>`, such as `Proxy:<file>`, made on demand.
+public struct EnvironmentFamily: Sendable {
+    /// The id prefix, such as `Proxy:`.
+    public var prefix: String
+    /// What the parameter is, for listings (`<file>`).
+    public var parameterName: String
+    /// One sentence.
+    public var summary: String
+    /// Makes the environment for a parameter; the registry is passed so a family can consult the others.
+    public var make: @Sendable (String, EnvironmentOptions, Registry) throws -> any Environment
+
+    public init(prefix: String, parameterName: String, summary: String,
+                make: @escaping @Sendable (String, EnvironmentOptions, Registry) throws -> any Environment) {
+        self.prefix = prefix
+        self.parameterName = parameterName
+        self.summary = summary
+        self.make = make
+    }
+}
+
 public struct Registry: Sendable {
     /// Registered environments in registration order.
     public private(set) var environments: [EnvironmentEntry] = []
     /// Registered agents in registration order.
     public private(set) var agents: [AgentEntry] = []
 
+    /// Families of environments named by a prefix and a parameter (`Proxy:<file>`), resolved on demand.
+    public private(set) var families: [EnvironmentFamily] = []
+
     /// An empty registry.
     public init() {}
+
+    /// Adds a family of environments whose ids start with `family.prefix`.
+    public mutating func register(_ family: EnvironmentFamily) {
+        precondition(!families.contains { $0.prefix == family.prefix }, "family \(family.prefix) registered twice")
+        families.append(family)
+    }
 
     /// Adds an environment; a second entry with the same id is a programming error.
     public mutating func register(_ entry: EnvironmentEntry) {
@@ -74,10 +103,12 @@ public struct Registry: Sendable {
 
     /// The environment entry for `id`, or `RegistryError.unknownEnvironment` listing the ids there are.
     public func environment(_ id: String) throws -> EnvironmentEntry {
-        guard let entry = environments.first(where: { $0.id == id }) else {
-            throw RegistryError.unknownEnvironment(id, known: environments.map(\.id))
+        if let entry = environments.first(where: { $0.id == id }) { return entry }
+        if let family = families.first(where: { id.hasPrefix($0.prefix) }) {
+            let parameter = String(id.dropFirst(family.prefix.count))
+            return EnvironmentEntry(id: id, summary: family.summary) { options in try family.make(parameter, options, self) }
         }
-        return entry
+        throw RegistryError.unknownEnvironment(id, known: environments.map(\.id) + families.map { $0.prefix + $0.parameterName })
     }
 
     /// The agent entry for `id`, or `RegistryError.unknownAgent` listing the ids there are.

@@ -20,7 +20,7 @@ struct List: ParsableCommand {
             return
         }
         print("Environments")
-        printTable(registry.environments.map { [$0.id, $0.summary] })
+        printTable(registry.environments.map { [$0.id, $0.summary] } + registry.families.map { [$0.prefix + $0.parameterName, $0.summary] })
         print("\nAgents")
         printTable(registry.agents.map { [$0.id, $0.summary] })
         print("\n`gym describe <environment>` shows a space; `gym run --env <id> --agent <id>` searches it.")

@@ -207,6 +207,24 @@ import Testing
         #expect(trials.allSatisfy { $0.evaluation.wallTime < 2.5 })
     }
 
+    @Test func aProxyTrainedOnLoggedTrialsIsSearchedLikeAnyEnvironment() throws {
+        let db = GymProcess.databasePath()
+        let logged = try GymProcess.run(["run", "--env", "Branin-v0", "--budget", "300", "--db", db, "--progress", "none"])
+        #expect(logged.status == 0)
+        let proxy = URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("branin.proxy.json").path
+        let train = try GymProcess.run(["proxy", "train", "--env", "Branin-v0", "--db", db, "--out", proxy, "--folds", "4"])
+        #expect(train.status == 0, "\(train.error)")
+        #expect(train.output.contains("on 300 designs from 1 experiment(s)") && train.output.contains("4-fold cross-validation"))
+        let eval = try GymProcess.run(["proxy", "eval", proxy, "--designs", "50"])
+        #expect(eval.status == 0, "\(eval.error)")
+        #expect(eval.output.contains("forest proxy of Branin-v0 on 50 fresh designs"))
+        let search = try GymProcess.run(["run", "--env", "Proxy:\(proxy)", "--agent", "genetic", "--budget", "40", "--db", db, "--progress", "none"])
+        #expect(search.status == 0, "\(search.error)")
+        #expect(search.output.contains("completed, 40 trials"))
+        let missing = try GymProcess.run(["proxy", "train", "--env", "Ackley-v0", "--db", db])
+        #expect(missing.status != 0 && missing.error.contains("no experiments of Ackley-v0"))
+    }
+
     @Test func brokerAndWorkerProcessesServeAClient() throws {
         let broker = Process()
         broker.executableURL = GymProcess.executable

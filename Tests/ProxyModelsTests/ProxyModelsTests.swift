@@ -2,6 +2,7 @@ import Foundation
 import GymCatalog
 import GymCore
 import Testing
+import GymTestSupport
 @testable import ProxyModels
 
 @Suite struct ProxyModelsTests {
@@ -115,5 +116,68 @@ import Testing
         // The stated accuracy: R² above 0.9 and a rank correlation above 0.75 on designs it never saw.
         #expect(scores.r2 > 0.9, "\(scores)")
         #expect(scores.kendallTau > 0.75, "\(scores)")
+    }
+}
+
+@Suite struct ProxyFileTests {
+    static func braninProxy(_ path: String, kind: Regressor.Kind = .forest) throws -> ProxyFile {
+        let environment = try Catalog.registry.makeEnvironment("Branin-v0")
+        var generator = SeededGenerator(seed: 11)
+        let trials = (0..<200).map { number in
+            let design = environment.spec.space.sample(using: &generator)
+            return Trial(number: number, design: design, evaluation: environment.measure(design), reward: nil)
+        }
+        let data = try Dataset(trials: trials, space: environment.spec.space, metrics: ["value"])
+        let model = try Regressor.train(kind, x: data.features, y: data.targets["value"]!, seed: 3)
+        let file = ProxyFile(environment: environment.spec, options: [:], kind: kind, logTargets: false, models: ["value": model],
+                             trainingRows: data.count, experiments: [1], agents: ["random"], validation: [:], seed: 3)
+        try file.save(to: path)
+        return file
+    }
+
+    static func temporaryPath(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("proxy-\(UUID().uuidString)-\(name)").path
+    }
+
+    @Test(arguments: Regressor.Kind.allCases)
+    func savedAndLoadedProxiesPredictIdentically(_ kind: Regressor.Kind) throws {
+        let path = Self.temporaryPath("b.json")
+        let file = try Self.braninProxy(path, kind: kind)
+        let loaded = try ProxyFile.load(path)
+        #expect(loaded == file)
+        var generator = SeededGenerator(seed: 12)
+        let space = file.spec.space
+        for _ in 0..<50 {
+            let features = space.unitVector(space.sample(using: &generator))
+            #expect(loaded.predict(features) == file.predict(features))
+        }
+    }
+
+    @Test func aProxyOfAnotherEnvironmentVersionIsRefused() throws {
+        let path = Self.temporaryPath("old.json")
+        var file = try Self.braninProxy(path)
+        file.environment = "Branin-v7"
+        try file.save(to: path)
+        let current = try Catalog.registry.makeEnvironment("Branin-v0").spec
+        do {
+            _ = try ProxyFile.load(path, current: current)
+            Issue.record("an old proxy was accepted")
+        } catch let error as ProxyError {
+            #expect(error.description.contains("trained on Branin-v7, but the environment is now Branin-v0"))
+        }
+        try "{}".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ProxyError.self) { try ProxyFile.load(path) }
+    }
+
+    @Test func aProxyIsAnEnvironmentThatPassesConformance() throws {
+        let path = Self.temporaryPath("c.json")
+        _ = try Self.braninProxy(path)
+        let entry = try Catalog.registry.environment(ProxyEnvironment.prefix + path)
+        let issues = EnvironmentConformance.check(entry)
+        #expect(issues.isEmpty, "\(issues.map(\.description).joined(separator: "\n"))")
+        let proxy = try entry.make(EnvironmentOptions())
+        let evaluation = proxy.measure(proxy.spec.space.defaultDesign)
+        #expect(evaluation.details["predicted"] == .bool(true))
+        #expect(proxy.spec.workload.hasPrefix("default@"))
     }
 }

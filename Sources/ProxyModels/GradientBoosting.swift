@@ -1,0 +1,59 @@
+import GymCore
+
+/// Gradient-boosted regression trees (Friedman): shallow trees fitted one after another to the residuals
+/// of the ensemble so far, each shrunk by the learning rate, each on a seeded subsample of the rows.
+public struct GradientBoosting: Sendable, Codable, Equatable {
+    /// Hyperparameters.
+    public struct Settings: Sendable, Codable, Equatable {
+        public var rounds: Int
+        public var learningRate: Double
+        /// Fraction of the rows each tree sees (stochastic gradient boosting when below 1).
+        public var subsample: Double
+        public var tree: RegressionTree.Settings
+
+        public init(rounds: Int = 200, learningRate: Double = 0.1, subsample: Double = 0.8,
+                    tree: RegressionTree.Settings = .init(maximumDepth: 4, minimumLeafSize: 2)) {
+            self.rounds = rounds
+            self.learningRate = learningRate
+            self.subsample = subsample
+            self.tree = tree
+        }
+    }
+
+    public private(set) var base: Double
+    public private(set) var learningRate: Double
+    public private(set) var trees: [RegressionTree]
+
+    /// Trains on `x`, `y` with the seed `seed`.
+    public init(x: [[Double]], y: [Double], settings: Settings = Settings(), seed: UInt64) throws {
+        guard settings.rounds >= 1, settings.learningRate > 0, settings.subsample > 0, settings.subsample <= 1 else {
+            throw ProxyError.invalidSetting("boosting needs rounds ≥ 1, a positive learning rate and a subsample in (0, 1]")
+        }
+        guard !y.isEmpty, x.count == y.count else {
+            throw ProxyError.invalidData("\(x.count) feature rows and \(y.count) targets; boosting needs at least one row of each")
+        }
+        base = y.reduce(0, +) / Double(y.count)
+        learningRate = settings.learningRate
+        trees = []
+        var prediction = [Double](repeating: base, count: y.count)
+        var generator = SeededGenerator(seed: seed)
+        let sampleSize = max(1, Int((Double(y.count) * settings.subsample).rounded()))
+        for _ in 0..<settings.rounds {
+            let residual = zip(y, prediction).map { $0 - $1 }
+            var rows = Array(y.indices)
+            if sampleSize < y.count {
+                rows.shuffle(using: &generator)
+                rows = Array(rows.prefix(sampleSize))
+            }
+            let tree = RegressionTree(x: x, y: residual, rows: rows, settings: settings.tree, using: &generator)
+            for index in y.indices { prediction[index] += learningRate * tree.predict(x[index]) }
+            trees.append(tree)
+        }
+    }
+
+    public func predict(_ features: [Double]) -> Double {
+        var sum = base
+        for tree in trees { sum += learningRate * tree.predict(features) }
+        return sum
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import GymCore
+
+/// A trained regressor of one metric.
+public enum Regressor: Sendable, Codable, Equatable {
+    case forest(RandomForest)
+    case boosted(GradientBoosting)
+
+    /// The model kinds, as `gym proxy train --model` names them.
+    public enum Kind: String, CaseIterable, Sendable, Codable {
+        case forest, boosted
+    }
+
+    /// Trains a regressor of `kind` on `x`, `y`.
+    public static func train(_ kind: Kind, x: [[Double]], y: [Double], seed: UInt64) throws -> Regressor {
+        switch kind {
+        case .forest: return .forest(try RandomForest(x: x, y: y, seed: seed))
+        case .boosted: return .boosted(try GradientBoosting(x: x, y: y, seed: seed))
+        }
+    }
+
+    public func predict(_ features: [Double]) -> Double {
+        switch self {
+        case .forest(let model): return model.predict(features)
+        case .boosted(let model): return model.predict(features)
+        }
+    }
+}
+
+/// A saved proxy: everything needed to use it in place of its environment, and how well it did.
+public struct ProxyFile: Sendable, Codable, Equatable {
+    /// The file format's version.
+    public static let formatVersion = 1
+
+    public var format: Int
+    /// The environment it stands for (`Name-vN`), its workload and options, and its spec when trained.
+    public var environment: String
+    public var workload: String
+    public var options: [String: String]
+    public var spec: EnvironmentSpec
+    /// The encoding: each design's unit vector over `spec.space`.
+    public var encoding: String
+    public var kind: Regressor.Kind
+    public var logTargets: Bool
+    /// One model per metric.
+    public var models: [String: Regressor]
+    /// What it was trained on.
+    public var trainingRows: Int
+    public var experiments: [Int64]
+    public var agents: [String]
+    /// Scores on held-out rows, by metric (in the metric's own unit, after undoing any log transform).
+    public var validation: [String: Scores]
+    public var seed: String
+
+    public init(environment: EnvironmentSpec, options: [String: String], kind: Regressor.Kind, logTargets: Bool,
+                models: [String: Regressor], trainingRows: Int, experiments: [Int64], agents: [String],
+                validation: [String: Scores], seed: UInt64) {
+        format = Self.formatVersion
+        self.environment = environment.id
+        workload = environment.workload
+        self.options = options
+        spec = environment
+        encoding = "unit-vector"
+        self.kind = kind
+        self.logTargets = logTargets
+        self.models = models
+        self.trainingRows = trainingRows
+        self.experiments = experiments
+        self.agents = agents
+        self.validation = validation
+        self.seed = String(seed)
+    }
+
+    /// The metrics it predicts, in the environment's order.
+    public var metrics: [String] { spec.metrics.map(\.name).filter { models[$0] != nil } }
+
+    /// The predicted metrics of an encoded design.
+    public func predict(_ features: [Double]) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for (metric, model) in models {
+            let output = model.predict(features)
+            result[metric] = logTargets ? Foundation.exp(output) : output
+        }
+        return result
+    }
+
+    /// Writes the proxy as JSON.
+    public func save(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Reads a proxy; refuses files of another format and proxies of another version of the environment
+    /// than `current` (when given).
+    public static func load(_ path: String, current: EnvironmentSpec? = nil) throws -> ProxyFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ProxyError.invalidData("cannot read the proxy file \(path)")
+        }
+        let file: ProxyFile
+        do {
+            file = try JSONDecoder().decode(ProxyFile.self, from: data)
+        } catch {
+            throw ProxyError.invalidData("\(path) is not a proxy file written by `gym proxy train` (\(error))")
+        }
+        guard file.format == formatVersion else {
+            throw ProxyError.invalidData("\(path) has proxy format \(file.format); this DesignGym reads format \(formatVersion)")
+        }
+        if let current, current.id != file.environment {
+            throw ProxyError.invalidData(
+                "\(path) was trained on \(file.environment), but the environment is now \(current.id): its numbers may have changed; train the proxy again")
+        }
+        return file
+    }
+}

@@ -1,0 +1,202 @@
+import ArgumentParser
+import Foundation
+import GymCatalog
+import GymCore
+import GymStore
+import ProxyModels
+
+struct Proxy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train proxy cost models on logged trials, and check them against the real environment.",
+        discussion: """
+            A trained proxy is an environment itself: gym run --env Proxy:<file> ... searches it like any other.
+            Examples:
+              gym run --env MemoryController-v0 --agent random --budget 2000
+              gym proxy train --env MemoryController-v0 --metric power --metric read_latency_avg --out dram.proxy.json
+              gym proxy eval dram.proxy.json --designs 200
+              gym run --env Proxy:dram.proxy.json --agent genetic --budget 5000
+            """,
+        subcommands: [ProxyTrain.self, ProxyEval.self])
+}
+
+/// Per-metric scores as a table.
+func printScores(_ scores: [(String, Scores)], heading: String) {
+    print(heading)
+    let width = max(8, scores.map(\.0.count).max() ?? 0)
+    print("  " + "metric".padding(toLength: width, withPad: " ", startingAt: 0)
+          + "       n         RMSE   RMSE/range      MAPE        R²   Kendall τ")
+    for (metric, s) in scores {
+        print("  " + metric.padding(toLength: width, withPad: " ", startingAt: 0)
+              + String(format: "  %6d  %11.5g  %10.3f %%  %7.2f %%  %8.4f  %10.4f", s.count, s.rmse, 100 * s.normalizedRMSE,
+                       100 * s.mape, s.r2, s.kendallTau))
+    }
+}
+
+struct ProxyTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a proxy of an environment's metrics from the trials in the database.",
+        discussion: """
+            Uses every ok, uncached trial of the environment's experiments (same workload and options), each
+            distinct design once. Scores are on held-out designs: RMSE, RMSE over the range of the true values
+            (ArchGym's "RMSE %"), MAPE, R² and Kendall's τ between predicted and true rankings. With --folds,
+            k-fold cross-validation; with --hold-out-agent, the test set is that agent's designs and the
+            training set everyone else's (ArchGym's dataset-diversity study). The saved model is trained on
+            all rows.
+            """)
+
+    @Option(name: .customLong("env"), help: "Environment id whose trials to learn from.")
+    var environment: String
+
+    @Option(help: "Workload (default: the environment's default).")
+    var workload: String?
+
+    @Option(name: .customLong("option"), help: ArgumentHelp("Environment option KEY=VALUE the experiments used (repeatable).", valueName: "key=value"))
+    var options: [String] = []
+
+    @Option(name: .customLong("metric"), help: "Metric to learn (repeatable; all when omitted).")
+    var metrics: [String] = []
+
+    @Option(help: "Regressor: \(Regressor.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: String = "forest"
+
+    @Option(name: .customLong("experiment"), help: "Only these experiments (repeatable).")
+    var experiments: [Int64] = []
+
+    @Option(name: .customLong("agent"), help: "Only experiments of these agents (repeatable).")
+    var agents: [String] = []
+
+    @Flag(help: "Learn log(metric) (for metrics spanning orders of magnitude; they must be positive).")
+    var logTargets = false
+
+    @Option(help: "Fraction of designs held out for scoring.")
+    var testFraction: Double = 0.2
+
+    @Option(help: "Score by k-fold cross-validation instead of one hold-out.")
+    var folds: Int?
+
+    @Option(help: "Hold out this agent's designs for scoring and train on the others'.")
+    var holdOutAgent: String?
+
+    @Option(help: "Seed of the split and the model.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Where to save the proxy (default Logs/<env>.proxy.json).")
+    var out: String?
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        try reportingErrors {
+            guard let kind = Regressor.Kind(rawValue: model) else {
+                throw CLIError("--model must be one of \(Regressor.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(model)'")
+            }
+            let values = try keyValues(options, what: "--option")
+            let environmentOptions = EnvironmentOptions(workload: workload, values: values)
+            let spec = try Catalog.registry.makeEnvironment(environment, options: environmentOptions).spec
+            let chosen = metrics.isEmpty ? spec.metrics.map(\.name) : metrics
+            for metric in chosen where spec.metric(named: metric) == nil {
+                throw CLIError("\(environment) has no metric '\(metric)'; its metrics are: \(spec.metrics.map(\.name).joined(separator: ", "))")
+            }
+            let store = try TrajectoryStore(path: database.path)
+            let records = try store.experiments(environment: environment).filter { record in
+                record.workload == spec.workload && record.environmentOptions.values == values
+                    && (experiments.isEmpty || experiments.contains(record.id ?? -1))
+                    && (agents.isEmpty || agents.contains(record.agentID))
+            }
+            guard !records.isEmpty else {
+                throw CLIError("no experiments of \(environment) (workload \(spec.workload)\(values.isEmpty ? "" : ", options \(values)")) in \(database.path) match; run some first with gym run --env \(environment)")
+            }
+            var trialsByAgent: [(agent: String, trials: [Trial])] = []
+            for record in records { trialsByAgent.append((record.agentID, try store.trials(experiment: record.id!, statuses: [.ok]))) }
+            let all = try Dataset(trials: trialsByAgent.flatMap(\.trials), space: spec.space, metrics: chosen, logTargets: logTargets)
+            guard all.count >= 10 else { throw CLIError("only \(all.count) distinct ok designs logged; a proxy needs at least 10") }
+            print("Training \(kind.rawValue) proxies of \(chosen.joined(separator: ", ")) on \(all.count) designs from \(records.count) experiment(s)")
+
+            // Scoring splits.
+            var splits: [(train: Dataset, test: Dataset)] = []
+            if let holdOutAgent {
+                let train = try Dataset(trials: trialsByAgent.filter { $0.agent != holdOutAgent }.flatMap(\.trials), space: spec.space, metrics: chosen, logTargets: logTargets)
+                let test = try Dataset(trials: trialsByAgent.filter { $0.agent == holdOutAgent }.flatMap(\.trials), space: spec.space, metrics: chosen, logTargets: logTargets)
+                guard train.count >= 10, test.count >= 1 else { throw CLIError("--hold-out-agent \(holdOutAgent) leaves \(train.count) training and \(test.count) test designs") }
+                splits = [(train, test)]
+            } else if let folds {
+                guard folds >= 2 else { throw CLIError("--folds must be at least 2") }
+                splits = Split.kFold(count: all.count, folds: folds, seed: seed).map { (all.subset($0.train), all.subset($0.test)) }
+            } else {
+                guard testFraction > 0, testFraction < 1 else { throw CLIError("--test-fraction must be between 0 and 1") }
+                let split = Split.holdOut(count: all.count, testFraction: testFraction, seed: seed)
+                splits = [(all.subset(split.train), all.subset(split.test))]
+            }
+            var validation: [(String, Scores)] = []
+            for metric in chosen {
+                var predicted: [Double] = [], truth: [Double] = []
+                for (train, test) in splits {
+                    let model = try Regressor.train(kind, x: train.features, y: train.targets[metric]!, seed: seed)
+                    predicted += test.features.map { logTargets ? Foundation.exp(model.predict($0)) : model.predict($0) }
+                    truth += test.targets[metric]!.map { logTargets ? Foundation.exp($0) : $0 }
+                }
+                validation.append((metric, Scores(predicted: predicted, truth: truth)))
+            }
+            let how = holdOutAgent.map { "designs of agent \($0), trained on the others" } ?? folds.map { "\($0)-fold cross-validation" }
+                ?? "\(Int(testFraction * 100)) % of the designs held out"
+            printScores(validation, heading: "Scores on \(how):")
+
+            var models: [String: Regressor] = [:]
+            for metric in chosen { models[metric] = try Regressor.train(kind, x: all.features, y: all.targets[metric]!, seed: seed) }
+            let file = ProxyFile(environment: spec, options: values, kind: kind, logTargets: logTargets, models: models,
+                                 trainingRows: all.count, experiments: records.compactMap(\.id), agents: Array(Set(records.map(\.agentID))).sorted(),
+                                 validation: Dictionary(uniqueKeysWithValues: validation), seed: seed)
+            let path = out ?? "Logs/\(spec.name).proxy.json"
+            try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try file.save(to: path)
+            print("Saved \(path). Search it with: gym run --env \(ProxyEnvironment.prefix)\(path) --agent random")
+        }
+    }
+}
+
+struct ProxyEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Compare a proxy with its real environment on fresh random designs.",
+        discussion: "Example: gym proxy eval Logs/MemoryController.proxy.json --designs 200 --seed 1")
+
+    @Argument(help: "The proxy file.")
+    var file: String
+
+    @Option(help: "Fresh random designs to compare on.")
+    var designs: Int = 100
+
+    @Option(help: "Seed of the designs.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        try reportingErrors {
+            let proxy = try Catalog.registry.makeEnvironment(ProxyEnvironment.prefix + file) as! ProxyEnvironment
+            let file = proxy.proxy
+            let real = try Catalog.registry.makeEnvironment(
+                file.environment, options: EnvironmentOptions(workload: file.workload, values: file.options))
+            var generator = SeededGenerator(seed: seed)
+            var predicted: [String: [Double]] = [:], truth: [String: [Double]] = [:]
+            var proxyTime = 0.0, realTime = 0.0
+            for _ in 0..<designs {
+                let design = real.spec.space.sample(using: &generator)
+                let actual = real.measure(design)
+                let guess = proxy.measure(design)
+                guard actual.status == .ok, guess.status == .ok else { continue }
+                realTime += actual.wallTime
+                proxyTime += guess.wallTime
+                for metric in file.metrics {
+                    predicted[metric, default: []].append(guess.metrics[metric]!)
+                    truth[metric, default: []].append(actual.metrics[metric]!)
+                }
+            }
+            printScores(file.metrics.map { ($0, Scores(predicted: predicted[$0] ?? [], truth: truth[$0] ?? [])) },
+                        heading: "\(file.kind.rawValue) proxy of \(file.environment) on \(designs) fresh designs:")
+            if proxyTime > 0 {
+                print(String(format: "Time per evaluation: proxy %.3g ms, simulator %.3g ms (the proxy is %.3g× faster)",
+                             proxyTime / Double(designs) * 1000, realTime / Double(designs) * 1000, realTime / proxyTime))
+            }
+        }
+    }
+}
