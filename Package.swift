@@ -70,7 +70,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "GymTransport", "CZeroMQ"],
+        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "ProxyModels", "GymTransport", "CZeroMQ"],
                           path: "Benchmarks/GymBench"),
 
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),
