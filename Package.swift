@@ -33,7 +33,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         // Proxy cost models trained on logged trials. Optimised in debug builds too (tree growing).
-        .target(name: "ProxyModels", dependencies: ["GymCore"],
+        .target(name: "ProxyModels", dependencies: ["GymCore", "LinearAlgebra"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The ask/tell experiment loop over any environment, agent and store.
         .target(name: "Experiments", dependencies: ["GymCore", "GymStore"]),

@@ -5,10 +5,11 @@ import GymCore
 public enum Regressor: Sendable, Codable, Equatable {
     case forest(RandomForest)
     case boosted(GradientBoosting)
+    case gp(GaussianProcessRegression)
 
     /// The model kinds, as `gym proxy train --model` names them.
     public enum Kind: String, CaseIterable, Sendable, Codable {
-        case forest, boosted
+        case forest, boosted, gp
     }
 
     /// Trains a regressor of `kind` on `x`, `y`.
@@ -16,6 +17,7 @@ public enum Regressor: Sendable, Codable, Equatable {
         switch kind {
         case .forest: return .forest(try RandomForest(x: x, y: y, seed: seed))
         case .boosted: return .boosted(try GradientBoosting(x: x, y: y, seed: seed))
+        case .gp: return .gp(try GaussianProcessRegression(x: x, y: y, seed: seed))
         }
     }
 
@@ -23,6 +25,7 @@ public enum Regressor: Sendable, Codable, Equatable {
         switch self {
         case .forest(let model): return model.predict(features)
         case .boosted(let model): return model.predict(features)
+        case .gp(let model): return model.predict(features)
         }
     }
 }

@@ -50,6 +50,18 @@ import GymTestSupport
         #expect(scores.kendallTau > 0.8)
     }
 
+    @Test func aGaussianProcessInterpolatesItsTrainingPoints() throws {
+        var generator = SeededGenerator(seed: 13)
+        let x = (0..<40).map { _ in [generator.nextUnit(), generator.nextUnit()] }
+        let y = x.map { sin(3 * $0[0]) * cos(2 * $0[1]) + 4 }
+        let gp = try GaussianProcessRegression(x: x, y: y, settings: .init(noises: [1e-8]), seed: 1)
+        for (row, value) in zip(x, y) { #expect(abs(gp.predict(row) - value) < 1e-4) }
+        // A smooth function is predicted well between the points too.
+        let fresh = (0..<100).map { _ in [generator.nextUnit(), generator.nextUnit()] }
+        let scores = Scores(predicted: fresh.map(gp.predict), truth: fresh.map { sin(3 * $0[0]) * cos(2 * $0[1]) + 4 })
+        #expect(scores.r2 > 0.99, "\(scores)")
+    }
+
     @Test func aForestIsDeterministicForASeed() throws {
         var generator = SeededGenerator(seed: 5)
         let x = (0..<100).map { _ in [generator.nextUnit(), generator.nextUnit()] }
