@@ -6,10 +6,11 @@ public enum Regressor: Sendable, Codable, Equatable {
     case forest(RandomForest)
     case boosted(GradientBoosting)
     case gp(GaussianProcessRegression)
+    case mlp(MultilayerPerceptron)
 
     /// The model kinds, as `gym proxy train --model` names them.
     public enum Kind: String, CaseIterable, Sendable, Codable {
-        case forest, boosted, gp
+        case forest, boosted, gp, mlp
     }
 
     /// Trains a regressor of `kind` on `x`, `y`.
@@ -18,6 +19,7 @@ public enum Regressor: Sendable, Codable, Equatable {
         case .forest: return .forest(try RandomForest(x: x, y: y, seed: seed))
         case .boosted: return .boosted(try GradientBoosting(x: x, y: y, seed: seed))
         case .gp: return .gp(try GaussianProcessRegression(x: x, y: y, seed: seed))
+        case .mlp: return .mlp(try MultilayerPerceptron(x: x, y: y, seed: seed))
         }
     }
 
@@ -26,6 +28,7 @@ public enum Regressor: Sendable, Codable, Equatable {
         case .forest(let model): return model.predict(features)
         case .boosted(let model): return model.predict(features)
         case .gp(let model): return model.predict(features)
+        case .mlp(let model): return model.predict(features)
         }
     }
 }

@@ -15,8 +15,9 @@ struct Proxy: ParsableCommand {
               gym proxy train --env MemoryController-v0 --metric power --metric read_latency_avg --out dram.proxy.json
               gym proxy eval dram.proxy.json --designs 200
               gym run --env Proxy:dram.proxy.json --agent genetic --budget 5000
+              gym proxy verify 3 --top 10          # the best designs of that search, simulated for real
             """,
-        subcommands: [ProxyTrain.self, ProxyEval.self])
+        subcommands: [ProxyTrain.self, ProxyEval.self, ProxyVerify.self])
 }
 
 /// Per-metric scores as a table.
@@ -197,6 +198,61 @@ struct ProxyEval: ParsableCommand {
                 print(String(format: "Time per evaluation: proxy %.3g ms, simulator %.3g ms (the proxy is %.3g× faster)",
                              proxyTime / Double(designs) * 1000, realTime / Double(designs) * 1000, realTime / proxyTime))
             }
+        }
+    }
+}
+
+struct ProxyVerify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Hybrid mode: simulate the best designs of a search on a proxy with the real environment.",
+        discussion: """
+            Takes the experiment's best distinct designs by predicted reward, evaluates each on the environment
+            the proxy stands for, and prints predicted against real reward, best real first.
+            Example: gym run --env Proxy:dram.proxy.json --agent genetic --budget 5000 && gym proxy verify 1 --top 10
+            """)
+
+    @Argument(help: "The experiment that searched a Proxy:<file> environment.")
+    var experiment: Int64
+
+    @Option(help: "How many of its best designs to simulate.")
+    var top: Int = 10
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        try reportingErrors {
+            let store = try TrajectoryStore(path: database.path)
+            let record = try store.experiment(experiment)
+            guard record.environmentID.hasPrefix(ProxyEnvironment.prefix) else {
+                throw CLIError("experiment \(experiment) searched \(record.environmentID), not a \(ProxyEnvironment.prefix)<file> environment")
+            }
+            let proxy = try ProxyFile.load(String(record.environmentID.dropFirst(ProxyEnvironment.prefix.count)))
+            let real = try Catalog.registry.makeEnvironment(proxy.environment, options: EnvironmentOptions(workload: proxy.workload, values: proxy.options))
+            let objective = try record.objective.resolved(against: real.spec.metrics)
+            var seen = Set<String>()
+            let best = try store.trials(experiment: experiment, statuses: [.ok])
+                .filter { $0.reward != nil }
+                .sorted { ($0.reward!, -$0.number) > ($1.reward!, -$1.number) }
+                .filter { seen.insert($0.design.hash).inserted }
+                .prefix(max(1, top))
+            guard !best.isEmpty else { throw CLIError("experiment \(experiment) has no rewarded trials") }
+            var rows: [(trial: Trial, real: Evaluation, reward: Double?)] = []
+            for trial in best {
+                let evaluation = real.measure(trial.design)
+                rows.append((trial, evaluation, objective.reward(for: evaluation)))
+            }
+            rows.sort { ($0.reward ?? -.infinity) > ($1.reward ?? -.infinity) }
+            print("The \(rows.count) best designs of experiment \(experiment) on \(proxy.environment) (\(record.objective)):")
+            print("  trial  predicted reward  real reward  design")
+            for row in rows {
+                print("  " + String(row.trial.number).padding(toLength: 5, withPad: " ", startingAt: 0)
+                      + "  " + formatNumber(row.trial.reward!).padding(toLength: 16, withPad: " ", startingAt: 0)
+                      + "  " + (row.reward.map(formatNumber) ?? row.real.status.rawValue).padding(toLength: 11, withPad: " ", startingAt: 0)
+                      + "  " + row.trial.design.canonicalJSON)
+            }
+            let predicted = rows.map { $0.trial.reward! }, actual = rows.map { $0.reward ?? -.infinity }
+            if rows.count > 2 { print(String(format: "Kendall τ between predicted and real rewards of these designs: %.3f", Scores.kendallTau(predicted, actual))) }
         }
     }
 }

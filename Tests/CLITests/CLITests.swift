@@ -221,6 +221,12 @@ import Testing
         let search = try GymProcess.run(["run", "--env", "Proxy:\(proxy)", "--agent", "genetic", "--budget", "40", "--db", db, "--progress", "none"])
         #expect(search.status == 0, "\(search.error)")
         #expect(search.output.contains("completed, 40 trials"))
+        // Hybrid mode: the search's best designs, simulated for real.
+        let verify = try GymProcess.run(["proxy", "verify", "2", "--top", "3", "--db", db])
+        #expect(verify.status == 0, "\(verify.error)")
+        #expect(verify.output.contains("The 3 best designs of experiment 2 on Branin-v0"))
+        let notProxy = try GymProcess.run(["proxy", "verify", "1", "--db", db])
+        #expect(notProxy.status != 0 && notProxy.error.contains("not a Proxy:<file> environment"))
         let missing = try GymProcess.run(["proxy", "train", "--env", "Ackley-v0", "--db", db])
         #expect(missing.status != 0 && missing.error.contains("no experiments of Ackley-v0"))
     }

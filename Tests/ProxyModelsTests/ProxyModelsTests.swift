@@ -62,6 +62,19 @@ import GymTestSupport
         #expect(scores.r2 > 0.99, "\(scores)")
     }
 
+    @Test func anMLPLearnsASmoothFunctionAndIsDeterministic() throws {
+        // y = x1 − 2·x2² + 0.5·sin(3·x1) on 300 points; R² on 200 fresh points must exceed 0.97.
+        var generator = SeededGenerator(seed: 14)
+        func f(_ p: [Double]) -> Double { p[0] - 2 * p[1] * p[1] + 0.5 * sin(3 * p[0]) }
+        let x = (0..<300).map { _ in [generator.nextUnit(), generator.nextUnit()] }
+        let settings = MultilayerPerceptron.Settings(hidden: [32, 32], epochs: 150)
+        let mlp = try MultilayerPerceptron(x: x, y: x.map(f), settings: settings, seed: 2)
+        let fresh = (0..<200).map { _ in [generator.nextUnit(), generator.nextUnit()] }
+        let scores = Scores(predicted: fresh.map(mlp.predict), truth: fresh.map(f))
+        #expect(scores.r2 > 0.97, "\(scores)")
+        #expect(try MultilayerPerceptron(x: x, y: x.map(f), settings: settings, seed: 2) == mlp)
+    }
+
     @Test func aForestIsDeterministicForASeed() throws {
         var generator = SeededGenerator(seed: 5)
         let x = (0..<100).map { _ in [generator.nextUnit(), generator.nextUnit()] }
