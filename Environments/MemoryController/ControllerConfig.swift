@@ -42,7 +42,8 @@ public struct ControllerConfig: Hashable, Sendable {
         .integer("RefreshMaxPulledin", 0...8, default: 0, summary: "refreshes that may be pulled in while the rank is idle", unit: "refreshes"),
         .categorical("Arbiter", Arbiter.allCases.map(\.rawValue), default: "Simple",
                      summary: "front end: Simple forwards at once; Fifo and Reorder limit transactions in flight (Reorder returns them in order)"),
-        .integer("MaxActiveTransactions", 1...128, default: 128,
+        // On a log scale: its effect lies almost entirely below 32, where throughput is limited by it.
+        .integer("MaxActiveTransactions", 1...128, logScale: true, default: 128,
                  summary: "transactions in flight, enforced by the Fifo and Reorder arbiters only", unit: "transactions"),
     ])
 
