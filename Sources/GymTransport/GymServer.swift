@@ -15,12 +15,7 @@ public final class GymServer: @unchecked Sendable {
     private let lock = NSLock()
     private var outbox: [[Data]] = []
     private var stopping = false
-    private var wakeRead: Int32 = -1
-    private var wakeWrite: Int32 = -1
-    private let bound = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
-    private var boundEndpoint = ""
-    private var startError: (any Error)?
+    private let thread: SocketThread
     private let workers = DispatchQueue(label: "designgym.server.requests", attributes: .concurrent)
     private let curve: Curve.Server?
 
@@ -34,6 +29,7 @@ public final class GymServer: @unchecked Sendable {
         }
         self.service = service
         self.requestedEndpoint = endpoint
+        thread = try SocketThread(name: "designgym.server")
     }
 
     /// Whether an endpoint is reachable only from this machine.
@@ -48,17 +44,10 @@ public final class GymServer: @unchecked Sendable {
     /// Binds and starts serving on a thread of its own; returns the endpoint actually bound.
     @discardableResult
     public func start() throws -> String {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw ZMQError(operation: "pipe", code: errno) }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
-        let thread = Thread { self.serve() }
-        thread.name = "designgym.server"
-        thread.start()
-        bound.wait()
-        if let startError { throw startError }
-        return boundEndpoint
+        // A hard limit far above the service's soft one: larger frames drop the connection.
+        try thread.startRouter(endpoint: requestedEndpoint, maximumMessage: service.messageLimit * 4 + 1024, curve: curve) { [self] socket in
+            serve(socket, wake: thread.wake)
+        }
     }
 
     /// Stops serving and waits for the socket thread to finish.
@@ -67,36 +56,10 @@ public final class GymServer: @unchecked Sendable {
         let wasStopping = stopping
         stopping = true
         lock.unlock()
-        guard !wasStopping else { return }
-        wake()
-        finished.wait()
+        if !wasStopping { thread.wakeAndWait() }
     }
 
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
-    }
-
-    private func serve() {
-        defer {
-            close(wakeRead)
-            close(wakeWrite)
-            finished.signal()
-        }
-        let socket: ZMQSocket
-        do {
-            socket = try ZMQSocket(type: ZMQ_ROUTER)
-            // A hard limit far above the service's soft one: larger frames drop the connection.
-            try socket.setLongOption(ZMQ_MAXMSGSIZE, Int64(service.messageLimit) * 4 + 1024)
-            if let curve { try socket.secure(curve) }
-            try socket.bind(requestedEndpoint)
-            boundEndpoint = socket.lastEndpoint
-        } catch {
-            startError = error
-            bound.signal()
-            return
-        }
-        bound.signal()
+    private func serve(_ socket: ZMQSocket, wake: WakePipe) {
         while true {
             lock.lock()
             let done = stopping
@@ -105,10 +68,9 @@ public final class GymServer: @unchecked Sendable {
             lock.unlock()
             for reply in replies { try? socket.send(reply) }
             if done { return }
-            guard let frames = try? socket.receive(timeout: 50, alsoWatching: wakeRead) else { continue }
+            guard let frames = try? socket.receive(timeout: 50, alsoWatching: wake.readEnd) else { continue }
             if frames.isEmpty {  // woken by the pipe
-                var buffer = [UInt8](repeating: 0, count: 256)
-                while read(wakeRead, &buffer, buffer.count) > 0 {}
+                wake.drain()
                 continue
             }
             guard frames.count >= 2 else { continue }  // a ROUTER message always starts with the peer's identity
@@ -122,7 +84,7 @@ public final class GymServer: @unchecked Sendable {
                     self.lock.lock()
                     self.outbox.append(envelope + [reply])
                     self.lock.unlock()
-                    self.wake()
+                    wake.wake()
                 }
             }
         }

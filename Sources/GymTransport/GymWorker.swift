@@ -23,8 +23,7 @@ public final class GymWorker: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
     private var finished: [Data] = []
-    private var wakeRead: Int32 = -1
-    private var wakeWrite: Int32 = -1
+    private var wake: WakePipe?
     private var environments: [String: any Environment] = [:]
     private let curve: Curve.Client?
 
@@ -40,25 +39,17 @@ public final class GymWorker: @unchecked Sendable {
     public func stop() {
         lock.lock()
         stopping = true
+        let wake = self.wake
         lock.unlock()
-        if wakeWrite >= 0 {
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
-        }
+        wake?.wake()
     }
 
     /// Serves jobs until stopped or abandoned.
     public func run() throws -> Ending {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw ZMQError(operation: "pipe", code: errno) }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
-        defer {
-            close(wakeRead)
-            close(wakeWrite)
-            wakeWrite = -1
-        }
+        let wake = try WakePipe()
+        lock.lock()
+        self.wake = wake
+        lock.unlock()
         let socket = try ZMQSocket(type: ZMQ_DEALER)
         if let curve { try socket.secure(curve) }
         try socket.connect(endpoint)
@@ -86,15 +77,14 @@ public final class GymWorker: @unchecked Sendable {
             if running == nil, !queued.isEmpty {
                 let job = queued.removeFirst()
                 if case .number(let id)? = job["job"] { running = Int(id) }
-                start(job)
+                start(job, wake: wake)
                 try beat()
             }
             if Date().timeIntervalSince(lastBeat) >= heartbeatInterval { try beat() }
             let wait = max(1, Int((heartbeatInterval - Date().timeIntervalSince(lastBeat)) * 1000))
-            guard let frames = try socket.receive(timeout: wait, alsoWatching: wakeRead) else { continue }
+            guard let frames = try socket.receive(timeout: wait, alsoWatching: wake.readEnd) else { continue }
             if frames.isEmpty {
-                var buffer = [UInt8](repeating: 0, count: 256)
-                while read(wakeRead, &buffer, buffer.count) > 0 {}
+                wake.drain()
                 continue
             }
             guard let frame = frames.last, case .object(let message)? = try? JSONValue.parse(frame),
@@ -112,7 +102,7 @@ public final class GymWorker: @unchecked Sendable {
     }
 
     /// Evaluates a job on a thread of its own; the result goes to the outbox.
-    private func start(_ job: [String: JSONValue]) {
+    private func start(_ job: [String: JSONValue], wake: WakePipe) {
         let thread = Thread {
             let evaluation = self.evaluate(job)
             let reply: [String: JSONValue] = ["type": "result", "job": job["job"] ?? .null, "worker": .string(self.name),
@@ -120,8 +110,7 @@ public final class GymWorker: @unchecked Sendable {
             self.lock.lock()
             self.finished.append(WireJSON.encode(JSONValue.object(reply)))
             self.lock.unlock()
-            var byte: UInt8 = 1
-            _ = write(self.wakeWrite, &byte, 1)
+            wake.wake()
         }
         thread.name = "designgym.worker.evaluation"
         thread.start()

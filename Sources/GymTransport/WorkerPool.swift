@@ -73,12 +73,7 @@ public final class WorkerPool: @unchecked Sendable {
     private var nextJob = 0
     private var stopping = false
     private var stats = Statistics()
-    private var wakeRead: Int32 = -1
-    private var wakeWrite: Int32 = -1
-    private let bound = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
-    private var boundEndpoint = ""
-    private var startError: (any Error)?
+    private let thread: SocketThread
 
     /// A pool for workers connecting to `endpoint` (loopback, ipc or inproc only unless `allowRemote`).
     public init(endpoint: String, allowRemote: Bool = false, settings: Settings = Settings(), curve: Curve.Server? = nil) throws {
@@ -90,22 +85,15 @@ public final class WorkerPool: @unchecked Sendable {
         self.requestedEndpoint = endpoint
         self.allowRemote = allowRemote
         self.settings = settings
+        thread = try SocketThread(name: "designgym.pool")
     }
 
     /// Binds and starts the pool's thread; returns the endpoint workers connect to.
     @discardableResult
     public func start() throws -> String {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw ZMQError(operation: "pipe", code: errno) }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
-        let thread = Thread { self.serve() }
-        thread.name = "designgym.pool"
-        thread.start()
-        bound.wait()
-        if let startError { throw startError }
-        return boundEndpoint
+        try thread.startRouter(endpoint: requestedEndpoint, maximumMessage: WireProtocol.defaultMessageLimit * 4, curve: curve) { [self] socket in
+            serve(socket, wake: thread.wake)
+        }
     }
 
     /// Stops the pool: waiting evaluations fail, and the thread ends.
@@ -114,9 +102,7 @@ public final class WorkerPool: @unchecked Sendable {
         let wasStopping = stopping
         stopping = true
         lock.unlock()
-        guard !wasStopping else { return }
-        wake()
-        finished.wait()
+        if !wasStopping { thread.wakeAndWait() }
     }
 
     /// Workers connected now.
@@ -161,37 +147,14 @@ public final class WorkerPool: @unchecked Sendable {
         jobs[job.id] = job
         queue.append(job.id)
         lock.unlock()
-        wake()
+        thread.wake.wake()
         job.done.wait()
         return job.result ?? .unsuccessful(.failed, message: "the worker pool stopped before the evaluation finished")
     }
 
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
-    }
-
     // MARK: - The pool's thread
 
-    private func serve() {
-        defer {
-            close(wakeRead)
-            close(wakeWrite)
-            finished.signal()
-        }
-        let socket: ZMQSocket
-        do {
-            socket = try ZMQSocket(type: ZMQ_ROUTER)
-            try socket.setLongOption(ZMQ_MAXMSGSIZE, Int64(WireProtocol.defaultMessageLimit) * 4)
-            if let curve { try socket.secure(curve) }
-            try socket.bind(requestedEndpoint)
-            boundEndpoint = socket.lastEndpoint
-        } catch {
-            startError = error
-            bound.signal()
-            return
-        }
-        bound.signal()
+    private func serve(_ socket: ZMQSocket, wake: WakePipe) {
         let tick = max(10, Int(settings.heartbeatInterval * 1000 / 5))
         while true {
             lock.lock()
@@ -209,10 +172,9 @@ public final class WorkerPool: @unchecked Sendable {
             outbox.removeAll()
             lock.unlock()
             for message in messages { try? socket.send(message) }
-            guard let frames = try? socket.receive(timeout: tick, alsoWatching: wakeRead) else { continue }
+            guard let frames = try? socket.receive(timeout: tick, alsoWatching: wake.readEnd) else { continue }
             if frames.isEmpty {
-                var buffer = [UInt8](repeating: 0, count: 256)
-                while read(wakeRead, &buffer, buffer.count) > 0 {}
+                wake.drain()
                 continue
             }
             guard frames.count == 2, case .object(let message)? = try? JSONValue.parse(frames[1]),
