@@ -123,7 +123,6 @@ public struct ControllerSimulation {
     private var slotFrees = MinHeap()
     private var inFlight = 0
     private var lastEnd = 0
-    private var lastColumnSequence = -1
 
     private var result = SimulationResult()
 

@@ -42,7 +42,6 @@ public final class WorkerPool: @unchecked Sendable {
 
     public let settings: Settings
     private let requestedEndpoint: String
-    private let allowRemote: Bool
     private let curve: Curve.Server?
 
     private final class Job {
@@ -83,7 +82,6 @@ public final class WorkerPool: @unchecked Sendable {
             throw ProtocolError(.badRequest, "\(endpoint) is reachable from other machines; bind workers to tcp://127.0.0.1:PORT, or pass --allow-remote")
         }
         self.requestedEndpoint = endpoint
-        self.allowRemote = allowRemote
         self.settings = settings
         thread = try SocketThread(name: "designgym.pool")
     }

@@ -19,7 +19,7 @@ public struct ProxyEnvironment: Environment {
     /// older version.
     public init(path: String, current: EnvironmentSpec?, options: EnvironmentOptions) throws {
         let proxy = try ProxyFile.load(path, current: current)
-        let fingerprint = String(SHA256.hexDigest(FileManager.default.contents(atPath: path) ?? Data()).prefix(12))
+        let fingerprint = try LoadedProxy.load(path).fingerprint
         let workload = "\(proxy.workload)@\(fingerprint)"
         let trained = proxy.metrics
         let metrics = proxy.spec.metrics.filter { trained.contains($0.name) }

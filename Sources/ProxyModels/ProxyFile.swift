@@ -100,6 +100,49 @@ public struct ProxyFile: Sendable, Codable, Equatable {
     /// Reads a proxy; refuses files of another format and proxies of another version of the environment
     /// than `current` (when given).
     public static func load(_ path: String, current: EnvironmentSpec? = nil) throws -> ProxyFile {
+        let file = try LoadedProxy.load(path).file
+        guard file.format == formatVersion else {
+            throw ProxyError.invalidData("\(path) has proxy format \(file.format); this DesignGym reads format \(formatVersion)")
+        }
+        if let current, current.id != file.environment {
+            throw ProxyError.invalidData(
+                "\(path) was trained on \(file.environment), but the environment is now \(current.id): its numbers may have changed; train the proxy again")
+        }
+        return file
+    }
+}
+
+/// A proxy file as read, with a fingerprint of its bytes. Each version of a file (path, size, modification
+/// time) is read and decoded once per process: every environment instance made from it shares the models.
+public struct LoadedProxy: Sendable {
+    public let file: ProxyFile
+    /// The first 12 hex digits of the file's SHA-256.
+    public let fingerprint: String
+
+    private struct Key: Hashable {
+        var path: String
+        var size: Int
+        var modified: Double
+    }
+
+    private final class Cache: @unchecked Sendable {
+        let lock = NSLock()
+        var entries: [Key: LoadedProxy] = [:]
+    }
+
+    private static let cache = Cache()
+
+    /// The proxy at `path`, decoded on first use.
+    public static func load(_ path: String) throws -> LoadedProxy {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let key = Key(path: path, size: attributes?[.size] as? Int ?? -1,
+                      modified: (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+        cache.lock.lock()
+        if let cached = cache.entries[key] {
+            cache.lock.unlock()
+            return cached
+        }
+        cache.lock.unlock()
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ProxyError.invalidData("cannot read the proxy file \(path)")
         }
@@ -109,13 +152,10 @@ public struct ProxyFile: Sendable, Codable, Equatable {
         } catch {
             throw ProxyError.invalidData("\(path) is not a proxy file written by `gym proxy train` (\(error))")
         }
-        guard file.format == formatVersion else {
-            throw ProxyError.invalidData("\(path) has proxy format \(file.format); this DesignGym reads format \(formatVersion)")
-        }
-        if let current, current.id != file.environment {
-            throw ProxyError.invalidData(
-                "\(path) was trained on \(file.environment), but the environment is now \(current.id): its numbers may have changed; train the proxy again")
-        }
-        return file
+        let loaded = LoadedProxy(file: file, fingerprint: String(SHA256.hexDigest(data).prefix(12)))
+        cache.lock.lock()
+        cache.entries[key] = loaded
+        cache.lock.unlock()
+        return loaded
     }
 }

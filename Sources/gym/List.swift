@@ -14,8 +14,9 @@ struct List: ParsableCommand {
         let registry = Catalog.registry
         if json {
             struct Entry: Encodable { var id: String; var summary: String }
-            struct Listing: Encodable { var environments: [Entry]; var agents: [Entry] }
+            struct Listing: Encodable { var environments: [Entry]; var families: [Entry]; var agents: [Entry] }
             print(try prettyJSON(Listing(environments: registry.environments.map { Entry(id: $0.id, summary: $0.summary) },
+                                         families: registry.families.map { Entry(id: $0.prefix + $0.parameterName, summary: $0.summary) },
                                          agents: registry.agents.map { Entry(id: $0.id, summary: $0.summary) })))
             return
         }

@@ -22,6 +22,8 @@ import Testing
         let environments = listing["environments"]!.map { $0["id"]! }
         #expect(environments.contains("Branin-v0") && environments.contains("ZDT1-v0"))
         #expect(listing["agents"]!.map { $0["id"]! }.contains("random-walker"))
+        #expect(listing["families"]!.map { $0["id"]! } == ["Proxy:<file>"])
+        #expect(try GymProcess.run(["list"]).output.contains("Proxy:<file>"))
 
         let describe = try GymProcess.run(["describe", "Knapsack-v0", "--json"])
         #expect(describe.status == 0)
@@ -77,6 +79,11 @@ import Testing
         #expect(design["PagePolicy"] == "Closed" && design["RequestBufferSize"] == 4 && design["MaxActiveTransactions"] == 16)
         #expect(details["memspec"] == "MICRON_1Gb_DDR3-1600_8bit_G" && details["reads"] == 300 && details["writes"] == 100)
         #expect(metrics["row_hit_rate"] == 0)  // closed page
+        // A run's summary shows the first eight of the 23 metrics and says where the rest are.
+        let db = GymProcess.databasePath()
+        let run = try GymProcess.run(["run", "--env", "MemoryController-v0", "--workload", "uniform", "--option", "requests=200",
+                                      "--budget", "2", "--db", db, "--progress", "none"])
+        #expect(run.output.contains("power=") && run.output.contains("… (15 more: gym show 1 --db \(db))"), "\(run.output)")
         // A per-bank refresh is refused, naming the setting.
         try #"{"mcconfig": {"RefreshPolicy": "PerBank"}}"#.write(toFile: mcconfig, atomically: true, encoding: .utf8)
         let refused = try GymProcess.run(["evaluate", "MemoryController-v0", "--design", mcconfig])
