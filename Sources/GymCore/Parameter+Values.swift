@@ -25,7 +25,8 @@ extension Parameter {
     /// The value in its one canonical form (integers as `.int`, reals rounded to the space's resolution,
     /// ordinals as their listed entry), or a `DesignError` naming what is allowed.
     public func canonicalValue(_ value: ParameterValue) throws -> ParameterValue {
-        let invalid = DesignError.invalidValue(parameter: name, value: value, allowed: allowedDescription)
+        // The error, with its description of what is allowed, is built only when it is thrown.
+        var invalid: DesignError { DesignError.invalidValue(parameter: name, value: value, allowed: allowedDescription) }
         switch domain {
         case .categorical(let choices):
             let text: String

@@ -7,10 +7,13 @@ extension ParameterSpace {
 
     /// A canonical design from values by name; with `fillingDefaults`, missing parameters take their defaults.
     public func design(from values: [String: ParameterValue], fillingDefaults: Bool) throws -> Design {
-        for name in values.keys.sorted() where parameter(named: name) == nil {
-            throw DesignError.unknownParameter(name, known: names)
+        if values.keys.contains(where: { parameter(named: $0) == nil }) {
+            for name in values.keys.sorted() where parameter(named: name) == nil {
+                throw DesignError.unknownParameter(name, known: names)
+            }
         }
         var canonical: [String: ParameterValue] = [:]
+        canonical.reserveCapacity(parameters.count)
         for parameter in parameters {
             if let value = values[parameter.name] {
                 canonical[parameter.name] = try parameter.canonicalValue(value)

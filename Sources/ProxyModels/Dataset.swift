@@ -52,11 +52,13 @@ public struct Dataset: Sendable {
 public enum ProxyError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidData(String)
     case invalidSetting(String)
+    case invalidFile(String)
 
     public var description: String {
         switch self {
         case .invalidData(let reason): return "invalid training data: \(reason)"
         case .invalidSetting(let reason): return "invalid setting: \(reason)"
+        case .invalidFile(let reason): return "proxy file: \(reason)"
         }
     }
 }

@@ -13,14 +13,9 @@ public enum Regressor: Sendable, Codable, Equatable {
         case forest, boosted, gp, mlp
     }
 
-    /// Trains a regressor of `kind` on `x`, `y`.
+    /// Trains a regressor of `kind` on `x`, `y` with its default hyperparameters.
     public static func train(_ kind: Kind, x: [[Double]], y: [Double], seed: UInt64) throws -> Regressor {
-        switch kind {
-        case .forest: return .forest(try RandomForest(x: x, y: y, seed: seed))
-        case .boosted: return .boosted(try GradientBoosting(x: x, y: y, seed: seed))
-        case .gp: return .gp(try GaussianProcessRegression(x: x, y: y, seed: seed))
-        case .mlp: return .mlp(try MultilayerPerceptron(x: x, y: y, seed: seed))
-        }
+        try train(settings(kind, hyperparameters: [:]), x: x, y: y, seed: seed)
     }
 
     public func predict(_ features: [Double]) -> Double {
@@ -36,7 +31,8 @@ public enum Regressor: Sendable, Codable, Equatable {
 /// A saved proxy: everything needed to use it in place of its environment, and how well it did.
 public struct ProxyFile: Sendable, Codable, Equatable {
     /// The file format's version.
-    public static let formatVersion = 1
+    /// 2: trees saved compiled (`TreeEnsemble`), and the hyperparameters given.
+    public static let formatVersion = 2
 
     public var format: Int
     /// The environment it stands for (`Name-vN`), its workload and options, and its spec when trained.
@@ -47,6 +43,8 @@ public struct ProxyFile: Sendable, Codable, Equatable {
     /// The encoding: each design's unit vector over `spec.space`.
     public var encoding: String
     public var kind: Regressor.Kind
+    /// Hyperparameters set at training (`-H name=value`); the others had their defaults.
+    public var hyperparameters: [String: String]
     public var logTargets: Bool
     /// One model per metric.
     public var models: [String: Regressor]
@@ -58,7 +56,8 @@ public struct ProxyFile: Sendable, Codable, Equatable {
     public var validation: [String: Scores]
     public var seed: String
 
-    public init(environment: EnvironmentSpec, options: [String: String], kind: Regressor.Kind, logTargets: Bool,
+    public init(environment: EnvironmentSpec, options: [String: String], kind: Regressor.Kind,
+                hyperparameters: [String: String] = [:], logTargets: Bool,
                 models: [String: Regressor], trainingRows: Int, experiments: [Int64], agents: [String],
                 validation: [String: Scores], seed: UInt64) {
         format = Self.formatVersion
@@ -68,6 +67,7 @@ public struct ProxyFile: Sendable, Codable, Equatable {
         spec = environment
         encoding = "unit-vector"
         self.kind = kind
+        self.hyperparameters = hyperparameters
         self.logTargets = logTargets
         self.models = models
         self.trainingRows = trainingRows
@@ -101,11 +101,8 @@ public struct ProxyFile: Sendable, Codable, Equatable {
     /// than `current` (when given).
     public static func load(_ path: String, current: EnvironmentSpec? = nil) throws -> ProxyFile {
         let file = try LoadedProxy.load(path).file
-        guard file.format == formatVersion else {
-            throw ProxyError.invalidData("\(path) has proxy format \(file.format); this DesignGym reads format \(formatVersion)")
-        }
         if let current, current.id != file.environment {
-            throw ProxyError.invalidData(
+            throw ProxyError.invalidFile(
                 "\(path) was trained on \(file.environment), but the environment is now \(current.id): its numbers may have changed; train the proxy again")
         }
         return file
@@ -144,13 +141,20 @@ public struct LoadedProxy: Sendable {
         }
         cache.lock.unlock()
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ProxyError.invalidData("cannot read the proxy file \(path)")
+            throw ProxyError.invalidFile("cannot read \(path); train one with gym proxy train --out \(path)")
+        }
+        struct Header: Decodable { var format: Int }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
+            throw ProxyError.invalidFile("\(path) is not a proxy file written by gym proxy train")
+        }
+        guard header.format == ProxyFile.formatVersion else {
+            throw ProxyError.invalidFile("\(path) has proxy format \(header.format); this DesignGym reads format \(ProxyFile.formatVersion): train the proxy again")
         }
         let file: ProxyFile
         do {
             file = try JSONDecoder().decode(ProxyFile.self, from: data)
         } catch {
-            throw ProxyError.invalidData("\(path) is not a proxy file written by `gym proxy train` (\(error))")
+            throw ProxyError.invalidFile("\(path) is not a valid proxy file (\(error))")
         }
         let loaded = LoadedProxy(file: file, fingerprint: String(SHA256.hexDigest(data).prefix(12)))
         cache.lock.lock()

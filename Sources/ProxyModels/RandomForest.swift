@@ -21,7 +21,8 @@ public struct RandomForest: Sendable, Codable, Equatable {
         }
     }
 
-    public private(set) var trees: [RegressionTree]
+    /// The trees, compiled for prediction.
+    public private(set) var ensemble: TreeEnsemble
 
     /// Trains a forest on `x`, `y` with the seed `seed`.
     public init(x: [[Double]], y: [Double], settings: Settings = Settings(), seed: UInt64) throws {
@@ -30,17 +31,16 @@ public struct RandomForest: Sendable, Codable, Equatable {
             throw ProxyError.invalidData("\(x.count) feature rows and \(y.count) targets; a forest needs at least one row of each")
         }
         let treeSettings = settings.tree
-        trees = (0..<settings.trees).map { index in
+        let trees = (0..<settings.trees).map { index in
             var generator = SeededGenerator(seed: Seeds.derive(seed, "tree \(index)"))
             let rows = settings.bootstrap ? (0..<y.count).map { _ in generator.nextInt(below: y.count) } : Array(y.indices)
             return RegressionTree(x: x, y: y, rows: rows, settings: treeSettings, using: &generator)
         }
+        ensemble = TreeEnsemble(trees, offset: 0, scale: 1 / Double(trees.count))
     }
 
     /// The mean prediction of the trees.
     public func predict(_ features: [Double]) -> Double {
-        var sum = 0.0
-        for tree in trees { sum += tree.predict(features) }
-        return sum / Double(trees.count)
+        ensemble.predict(features)
     }
 }

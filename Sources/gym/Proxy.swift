@@ -38,13 +38,25 @@ struct ProxyTrain: ParsableCommand {
         commandName: "train",
         abstract: "Train a proxy of an environment's metrics from the trials in the database.",
         discussion: """
-            Uses every ok, uncached trial of the environment's experiments (same workload and options), each
-            distinct design once. Scores are on held-out designs: RMSE, RMSE over the range of the true values
-            (ArchGym's "RMSE %"), MAPE, R² and Kendall's τ between predicted and true rankings. With --folds,
-            k-fold cross-validation; with --hold-out-agent, the test set is that agent's designs and the
-            training set everyone else's (ArchGym's dataset-diversity study). The saved model is trained on
+            Uses every ok, uncached trial of the environment's experiments (same workload and options), each \
+            distinct design once. Scores are on held-out designs: RMSE, RMSE over the range of the true values \
+            (ArchGym's "RMSE %"), MAPE, R² and Kendall's τ between predicted and true rankings. With --folds, \
+            k-fold cross-validation; with --hold-out-agent, the test set is that agent's designs and the \
+            training set everyone else's (ArchGym's dataset-diversity study). The saved model is trained on \
             all rows.
+
+            Hyperparameters (-H name=value, repeatable), with their defaults:
+            \(hyperparameterHelp)
+            Example:
+              gym proxy train --env MemoryController-v0 --metric power --model boosted -H rounds=500 -H max_depth=8
             """)
+
+    static var hyperparameterHelp: String {
+        Regressor.Kind.allCases.map { kind in
+            "  \(kind.rawValue):\n" + Regressor.hyperparameters(of: kind).map { "    \($0.name)=\($0.defaultValue)  \($0.help)" }
+                .joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
 
     @Option(name: .customLong("env"), help: "Environment id whose trials to learn from.")
     var environment: String
@@ -60,6 +72,10 @@ struct ProxyTrain: ParsableCommand {
 
     @Option(help: "Regressor: \(Regressor.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: String = "forest"
+
+    @Option(name: [.customShort("H"), .customLong("hyperparameter")],
+            help: ArgumentHelp("A hyperparameter of the model (repeatable; see below).", valueName: "name=value"))
+    var hyperparameters: [String] = []
 
     @Option(name: .customLong("experiment"), help: "Only these experiments (repeatable).")
     var experiments: [Int64] = []
@@ -93,6 +109,8 @@ struct ProxyTrain: ParsableCommand {
                 throw CLIError("--model must be one of \(Regressor.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(model)'")
             }
             let values = try keyValues(options, what: "--option")
+            let given = try keyValues(hyperparameters, what: "-H")
+            let settings = try Regressor.settings(kind, hyperparameters: given)
             let environmentOptions = EnvironmentOptions(workload: workload, values: values)
             let spec = try Catalog.registry.makeEnvironment(environment, options: environmentOptions).spec
             let chosen = metrics.isEmpty ? spec.metrics.map(\.name) : metrics
@@ -133,7 +151,7 @@ struct ProxyTrain: ParsableCommand {
             for metric in chosen {
                 var predicted: [Double] = [], truth: [Double] = []
                 for (train, test) in splits {
-                    let model = try Regressor.train(kind, x: train.features, y: train.targets[metric]!, seed: seed)
+                    let model = try Regressor.train(settings, x: train.features, y: train.targets[metric]!, seed: seed)
                     predicted += test.features.map { logTargets ? Foundation.exp(model.predict($0)) : model.predict($0) }
                     truth += test.targets[metric]!.map { logTargets ? Foundation.exp($0) : $0 }
                 }
@@ -144,8 +162,8 @@ struct ProxyTrain: ParsableCommand {
             printScores(validation, heading: "Scores on \(how):")
 
             var models: [String: Regressor] = [:]
-            for metric in chosen { models[metric] = try Regressor.train(kind, x: all.features, y: all.targets[metric]!, seed: seed) }
-            let file = ProxyFile(environment: spec, options: values, kind: kind, logTargets: logTargets, models: models,
+            for metric in chosen { models[metric] = try Regressor.train(settings, x: all.features, y: all.targets[metric]!, seed: seed) }
+            let file = ProxyFile(environment: spec, options: values, kind: kind, hyperparameters: given, logTargets: logTargets, models: models,
                                  trainingRows: all.count, experiments: records.compactMap(\.id), agents: Array(Set(records.map(\.agentID))).sorted(),
                                  validation: Dictionary(uniqueKeysWithValues: validation), seed: seed)
             let path = out ?? "Logs/\(spec.name).proxy.json"
@@ -178,13 +196,13 @@ struct ProxyEval: ParsableCommand {
             let real = try Catalog.registry.makeEnvironment(
                 file.environment, options: EnvironmentOptions(workload: file.workload, values: file.options))
             var generator = SeededGenerator(seed: seed)
+            let fresh = (0..<designs).map { _ in real.spec.space.sample(using: &generator) }
+            // The simulator and the proxy each run over all designs back to back, as a search on either would.
+            let actual = fresh.map { real.measure($0) }
+            let guesses = fresh.map { proxy.measure($0) }
             var predicted: [String: [Double]] = [:], truth: [String: [Double]] = [:]
             var proxyTime = 0.0, realTime = 0.0
-            for _ in 0..<designs {
-                let design = real.spec.space.sample(using: &generator)
-                let actual = real.measure(design)
-                let guess = proxy.measure(design)
-                guard actual.status == .ok, guess.status == .ok else { continue }
+            for (actual, guess) in zip(actual, guesses) where actual.status == .ok && guess.status == .ok {
                 realTime += actual.wallTime
                 proxyTime += guess.wallTime
                 for metric in file.metrics {
@@ -207,8 +225,10 @@ struct ProxyVerify: ParsableCommand {
         commandName: "verify",
         abstract: "Hybrid mode: simulate the best designs of a search on a proxy with the real environment.",
         discussion: """
-            Takes the experiment's best distinct designs by predicted reward, evaluates each on the environment
-            the proxy stands for, and prints predicted against real reward, best real first.
+            Takes the experiment's best distinct designs by predicted reward, evaluates each on the environment \
+            the proxy stands for, and prints predicted against real reward, best real first. The real \
+            evaluations are logged as a new experiment of that environment (agent proxy-verify), so the next \
+            gym proxy train learns from them: searching the proxy, verifying and retraining is an active-learning loop.
             Example: gym run --env Proxy:dram.proxy.json --agent genetic --budget 5000 && gym proxy verify 1 --top 10
             """)
 
@@ -217,6 +237,9 @@ struct ProxyVerify: ParsableCommand {
 
     @Option(help: "How many of its best designs to simulate.")
     var top: Int = 10
+
+    @Flag(help: "Do not log the real evaluations to the database.")
+    var noLog = false
 
     @OptionGroup var database: DatabaseOption
 
@@ -238,9 +261,27 @@ struct ProxyVerify: ParsableCommand {
                 .prefix(max(1, top))
             guard !best.isEmpty else { throw CLIError("experiment \(experiment) has no rewarded trials") }
             var rows: [(trial: Trial, real: Evaluation, reward: Double?)] = []
+            var logged: [Trial] = []
             for trial in best {
+                let started = Date()
                 let evaluation = real.measure(trial.design)
                 rows.append((trial, evaluation, objective.reward(for: evaluation)))
+                logged.append(Trial(number: logged.count, design: trial.design, evaluation: evaluation,
+                                    reward: objective.reward(for: evaluation), rewards: objective.rewards(for: evaluation),
+                                    startedAt: started, finishedAt: Date()))
+            }
+            var loggedAs: Int64?
+            if !noLog {
+                let verification = ExperimentRecord(
+                    name: "proxy verify of experiment \(experiment)", environmentSpec: real.spec,
+                    environmentOptions: EnvironmentOptions(workload: proxy.workload, values: proxy.options), objective: objective,
+                    agentID: "proxy-verify", hyperparameters: Design(["experiment": .int(Int(experiment)), "top": .int(top)]),
+                    seed: record.seed, budgetEvaluations: logged.count, budgetSeconds: nil, batchSize: logged.count, parallelism: 1,
+                    usesCache: false, host: ProcessInfo.processInfo.hostName, softwareVersion: DesignGym.version)
+                let id = try store.createExperiment(verification)
+                try store.insertTrials(logged, experiment: id)
+                try store.finishExperiment(id, status: .completed, elapsed: logged.reduce(0) { $0 + $1.evaluation.wallTime })
+                loggedAs = id
             }
             rows.sort { ($0.reward ?? -.infinity) > ($1.reward ?? -.infinity) }
             print("The \(rows.count) best designs of experiment \(experiment) on \(proxy.environment) (\(record.objective)):")
@@ -253,6 +294,9 @@ struct ProxyVerify: ParsableCommand {
             }
             let predicted = rows.map { $0.trial.reward! }, actual = rows.map { $0.reward ?? -.infinity }
             if rows.count > 2 { print(String(format: "Kendall τ between predicted and real rewards of these designs: %.3f", Scores.kendallTau(predicted, actual))) }
+            if let loggedAs {
+                print("Logged the real evaluations as experiment \(loggedAs) (agent proxy-verify): gym show \(loggedAs); the next gym proxy train --env \(proxy.environment) learns from them.")
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GymCore
 import GymStore
+import ProxyModels
 import Testing
 
 @Suite struct CLITests {
@@ -232,6 +233,19 @@ import Testing
         let verify = try GymProcess.run(["proxy", "verify", "2", "--top", "3", "--db", db])
         #expect(verify.status == 0, "\(verify.error)")
         #expect(verify.output.contains("The 3 best designs of experiment 2 on Branin-v0"))
+        // Its real evaluations are logged as experiment 3, and the next training learns from them.
+        #expect(verify.output.contains("Logged the real evaluations as experiment 3 (agent proxy-verify)"))
+        let shown = try GymProcess.run(["show", "3", "--db", db])
+        #expect(shown.status == 0 && shown.output.contains("proxy-verify"), "\(shown.error)")
+        let retrain = try GymProcess.run(["proxy", "train", "--env", "Branin-v0", "--db", db, "--out", proxy,
+                                          "--model", "boosted", "-H", "rounds=50", "-H", "max_depth=3"])
+        #expect(retrain.status == 0, "\(retrain.error)")
+        #expect(retrain.output.contains("from 2 experiment(s)"))
+        #expect(try ProxyFile.load(proxy).hyperparameters == ["rounds": "50", "max_depth": "3"])
+        let unknown = try GymProcess.run(["proxy", "train", "--env", "Branin-v0", "--db", db, "-H", "leaves=3"])
+        #expect(unknown.status != 0 && unknown.error.contains("forest has no hyperparameter 'leaves'; it has: trees, max_depth"))
+        let outOfRange = try GymProcess.run(["proxy", "train", "--env", "Branin-v0", "--db", db, "--model", "boosted", "-H", "learning_rate=2"])
+        #expect(outOfRange.status != 0 && outOfRange.error.contains("learning_rate must be a number in (0, 1], not '2'"))
         let notProxy = try GymProcess.run(["proxy", "verify", "1", "--db", db])
         #expect(notProxy.status != 0 && notProxy.error.contains("not a Proxy:<file> environment"))
         let missing = try GymProcess.run(["proxy", "train", "--env", "Ackley-v0", "--db", db])

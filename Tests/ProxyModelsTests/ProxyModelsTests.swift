@@ -31,6 +31,59 @@ import GymTestSupport
         #expect(Set(x.map(stump.predict)).count == 2)
     }
 
+    @Test func compiledTreesPredictExactlyAsTheTreesTheyCameFrom() throws {
+        // Eleven trees of different depths (one a single leaf): eight are walked in step, three alone.
+        var generator = SeededGenerator(seed: 5)
+        let x = (0..<80).map { _ in [generator.nextUnit(), generator.nextUnit(), generator.nextUnit()] }
+        let y = x.map { 3 * $0[0] - $0[1] * $0[2] + ($0[2] > 0.5 ? 1 : 0) }
+        let trees = (0..<11).map { index in
+            RegressionTree(x: x, y: index == 0 ? y.map { _ in 2.5 } : y, rows: (0..<80).map { _ in generator.nextInt(below: 80) },
+                           settings: .init(maximumDepth: index), using: &generator)
+        }
+        #expect(trees[0].nodeCount == 1)
+        let single = TreeEnsemble([trees[5]], offset: 0, scale: 1)
+        let ensemble = TreeEnsemble(trees, offset: 0.5, scale: 0.25)
+        #expect(ensemble.treeCount == 11 && ensemble.nodeCount == trees.map(\.nodeCount).reduce(0, +))
+        for _ in 0..<200 {
+            let point = [generator.nextUnit(), generator.nextUnit(), generator.nextUnit()]
+            #expect(single.predict(point) == trees[5].predict(point))
+            let expected = 0.5 + 0.25 * trees.map { $0.predict(point) }.reduce(0, +)
+            #expect(abs(ensemble.predict(point) - expected) <= 1e-12 * max(1, abs(expected)))
+        }
+        // The saved form decodes to the same ensemble; a corrupted one is refused.
+        let data = try JSONEncoder().encode(ensemble)
+        #expect(try JSONDecoder().decode(TreeEnsemble.self, from: data) == ensemble)
+        var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        object["first"] = (object["first"] as! [Int]).map { _ in 1_000_000 }
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TreeEnsemble.self, from: try JSONSerialization.data(withJSONObject: object)) }
+    }
+
+    @Test func hyperparametersAreNamedCheckedAndApplied() throws {
+        let settings = try Regressor.settings(.forest, hyperparameters: ["trees": "7", "features_per_split": "2", "bootstrap": "false"])
+        guard case .forest(let forest) = settings else { Issue.record("not a forest"); return }
+        #expect(forest.trees == 7 && forest.tree.featuresPerSplit == 2 && !forest.bootstrap)
+        #expect(forest.tree.maximumDepth == RandomForest.Settings().tree.maximumDepth)
+        guard case .mlp(let mlp) = try Regressor.settings(.mlp, hyperparameters: ["hidden": "16, 8"]) else { return }
+        #expect(mlp.hidden == [16, 8])
+        let x = (0..<30).map { [Double($0) / 29] }
+        guard case .forest(let trained) = try Regressor.train(settings, x: x, y: x.map { $0[0] }, seed: 1) else { return }
+        #expect(trained.ensemble.treeCount == 7)
+        #expect(throws: ProxyError.invalidSetting("gp has no hyperparameter 'trees'; it has: max_rows")) {
+            try Regressor.settings(.gp, hyperparameters: ["trees": "3"])
+        }
+        #expect(throws: ProxyError.invalidSetting("trees must be an integer ≥ 1, not '0'")) {
+            try Regressor.settings(.forest, hyperparameters: ["trees": "0"])
+        }
+        #expect(throws: ProxyError.invalidSetting("hidden must be comma-separated layer widths ≥ 1, such as 64,64, not '8,x'")) {
+            try Regressor.settings(.mlp, hyperparameters: ["hidden": "8,x"])
+        }
+        // Every documented default reads back as the default settings.
+        for kind in Regressor.Kind.allCases {
+            let defaults = Dictionary(uniqueKeysWithValues: Regressor.hyperparameters(of: kind).map { ($0.name, $0.defaultValue) })
+            #expect(try Regressor.settings(kind, hyperparameters: defaults) == Regressor.settings(kind, hyperparameters: [:]))
+        }
+    }
+
     @Test func aForestBeatsTheMeanByAWideMarginOnNoisyData() throws {
         // y = sin(2π x1) + x2² + N(0, 0.1²), 600 training rows, 300 fresh test rows.
         var generator = SeededGenerator(seed: 3)
@@ -192,6 +245,11 @@ import GymTestSupport
         }
         try "{}".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: ProxyError.self) { try ProxyFile.load(path) }
+        // A file of another format is refused by name, before its models are read.
+        try #"{"format": 1, "models": {"value": {"forest": {"trees": []}}}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ProxyError.invalidFile("\(path) has proxy format 1; this DesignGym reads format 2: train the proxy again")) {
+            try ProxyFile.load(path)
+        }
     }
 
     @Test func aProxyIsAnEnvironmentThatPassesConformance() throws {
