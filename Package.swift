@@ -48,6 +48,9 @@ let package = Package(
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
+        .target(name: "Accelerator", dependencies: ["GymCore"], path: "Environments/Accelerator",
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
         // Agents: one target per search algorithm.
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
         .target(name: "GeneticAlgorithm", dependencies: ["GymCore"], path: "Agents/GeneticAlgorithm"),
@@ -81,6 +84,7 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
         .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
         .testTarget(name: "MemoryControllerTests", dependencies: ["MemoryController", "GymCore"]),
+        .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator", "GymCore"]),
         .testTarget(name: "ProxyModelsTests", dependencies: ["ProxyModels", "GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "ReinforcementLearning", "GymCatalog", "Experiments", "GymStore", "GymCore"]),

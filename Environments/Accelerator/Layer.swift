@@ -1,0 +1,139 @@
+/// The loops of a layer's nest. A convolution is the 7-deep nest over B, K, C, OY, OX, FY, FX (Timeloop's
+/// and ZigZag's workload model); G, an outer loop over independent groups, makes it grouped or depthwise
+/// (K and C are then per group). A GEMM or fully-connected layer is the case OY = FY = FX = 1.
+public enum LoopDimension: String, CaseIterable, Codable, CodingKeyRepresentable, Sendable, Comparable {
+    case g = "G", b = "B", k = "K", c = "C", oy = "OY", ox = "OX", fy = "FY", fx = "FX"
+
+    public static func < (a: LoopDimension, b: LoopDimension) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+
+    /// Position in `allCases`, for arrays indexed by dimension.
+    public var index: Int { Self.allCases.firstIndex(of: self)! }
+}
+
+/// The three tensors of a layer.
+public enum Operand: String, CaseIterable, Codable, CodingKeyRepresentable, Sendable {
+    /// W[G][K][C][FY][FX].
+    case weights
+    /// I[B][G][C][IY][IX], IY = (OY − 1)·strideY + FY.
+    case inputs
+    /// O[B][G][K][OY][OX].
+    case outputs
+
+    /// Whether a loop over `dimension` indexes this tensor. Inputs are indexed by OY and FY together
+    /// (through IY), and by OX and FX (through IX).
+    public func isIndexed(by dimension: LoopDimension) -> Bool {
+        switch (self, dimension) {
+        case (_, .g): return true
+        case (.weights, .k), (.weights, .c), (.weights, .fy), (.weights, .fx): return true
+        case (.inputs, .b), (.inputs, .c), (.inputs, .oy), (.inputs, .ox), (.inputs, .fy), (.inputs, .fx): return true
+        case (.outputs, .b), (.outputs, .k), (.outputs, .oy), (.outputs, .ox): return true
+        default: return false
+        }
+    }
+
+    /// Whether `dimension` is a reduction for this tensor: outputs are summed over C, FY and FX.
+    public func isReduced(by dimension: LoopDimension) -> Bool {
+        self == .outputs && [.c, .fy, .fx].contains(dimension)
+    }
+}
+
+/// One layer as a loop nest with strides, padding and per-operand precision.
+public struct Layer: Codable, Sendable, Equatable {
+    public var name: String
+    /// Loop bounds by dimension (each ≥ 1).
+    public var bounds: [LoopDimension: Int]
+    public var strideY: Int
+    public var strideX: Int
+    /// Zero rows and columns added on each side of the input (affects only the input's stored size).
+    public var paddingY: Int
+    public var paddingX: Int
+    /// Bits per element of each operand (outputs are the partial sums' width).
+    public var bits: [Operand: Int]
+
+    public init(name: String, bounds: [LoopDimension: Int], strideY: Int = 1, strideX: Int = 1, paddingY: Int = 0,
+                paddingX: Int = 0, bits: [Operand: Int] = Layer.defaultBits) {
+        self.name = name
+        self.bounds = Dictionary(uniqueKeysWithValues: LoopDimension.allCases.map { ($0, bounds[$0] ?? 1) })
+        self.strideY = strideY
+        self.strideX = strideX
+        self.paddingY = paddingY
+        self.paddingX = paddingX
+        self.bits = bits
+    }
+
+    /// 16-bit weights and inputs, 16-bit outputs (Eyeriss's precision).
+    public static let defaultBits: [Operand: Int] = [.weights: 16, .inputs: 16, .outputs: 16]
+
+    /// The bound of `dimension`.
+    public subscript(dimension: LoopDimension) -> Int { bounds[dimension] ?? 1 }
+
+    /// Multiply-accumulates: the product of all bounds.
+    public var macs: Int { LoopDimension.allCases.reduce(1) { $0 * self[$1] } }
+
+    /// Input rows and columns the nest reads, padding included: (O − 1)·stride + F.
+    public var inputWindowY: Int { (self[.oy] - 1) * strideY + self[.fy] }
+    public var inputWindowX: Int { (self[.ox] - 1) * strideX + self[.fx] }
+
+    /// Elements of each tensor as stored (inputs without their zero padding).
+    public func elements(of operand: Operand) -> Int {
+        switch operand {
+        case .weights: return self[.g] * self[.k] * self[.c] * self[.fy] * self[.fx]
+        case .outputs: return self[.b] * self[.g] * self[.k] * self[.oy] * self[.ox]
+        case .inputs:
+            return self[.b] * self[.g] * self[.c] * max(1, inputWindowY - 2 * paddingY) * max(1, inputWindowX - 2 * paddingX)
+        }
+    }
+
+    /// The elements of a tile of `operand` spanned by the loop bounds `tile` (one entry per dimension,
+    /// in `LoopDimension.allCases` order). An input tile spans (oy − 1)·stride + fy rows when it covers
+    /// both, clipped to the layer's window.
+    public func tileElements(of operand: Operand, tile: [Int]) -> Int {
+        func t(_ dimension: LoopDimension) -> Int { tile[dimension.index] }
+        switch operand {
+        case .weights: return t(.g) * t(.k) * t(.c) * t(.fy) * t(.fx)
+        case .outputs: return t(.b) * t(.g) * t(.k) * t(.oy) * t(.ox)
+        case .inputs:
+            let rows = min(inputWindowY, (t(.oy) - 1) * strideY + t(.fy))
+            let columns = min(inputWindowX, (t(.ox) - 1) * strideX + t(.fx))
+            return t(.b) * t(.g) * t(.c) * rows * columns
+        }
+    }
+}
+
+extension Layer {
+    /// A convolution of an `inputY`×`inputX` input with `inputChannels` channels to `outputChannels`,
+    /// with a `kernelY`×`kernelX` filter; `groups` splits the channels into independent groups (depthwise
+    /// when `groups == inputChannels == outputChannels`). Output size ⌊(in + 2·pad − kernel)/stride⌋ + 1.
+    public static func convolution(_ name: String, inputChannels: Int, outputChannels: Int, inputY: Int, inputX: Int,
+                                   kernelY: Int, kernelX: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1,
+                                   batch: Int = 1, bits: [Operand: Int] = defaultBits) -> Layer {
+        precondition(inputChannels % groups == 0 && outputChannels % groups == 0, "channels must divide into groups")
+        let outputY = (inputY + 2 * padding - kernelY) / stride + 1
+        let outputX = (inputX + 2 * padding - kernelX) / stride + 1
+        return Layer(name: name, bounds: [.g: groups, .b: batch, .k: outputChannels / groups, .c: inputChannels / groups,
+                                          .oy: outputY, .ox: outputX, .fy: kernelY, .fx: kernelX],
+                     strideY: stride, strideX: stride, paddingY: padding, paddingX: padding, bits: bits)
+    }
+
+    /// A square convolution on a square input.
+    public static func convolution(_ name: String, _ inputChannels: Int, _ outputChannels: Int, size: Int, kernel: Int,
+                                   stride: Int = 1, padding: Int? = nil, groups: Int = 1) -> Layer {
+        convolution(name, inputChannels: inputChannels, outputChannels: outputChannels, inputY: size, inputX: size,
+                    kernelY: kernel, kernelX: kernel, stride: stride, padding: padding ?? kernel / 2, groups: groups)
+    }
+
+    /// A fully-connected layer: `inputs` → `outputs` for `batch` samples.
+    public static func fullyConnected(_ name: String, inputs: Int, outputs: Int, batch: Int = 1,
+                                      bits: [Operand: Int] = defaultBits) -> Layer {
+        Layer(name: name, bounds: [.b: batch, .k: outputs, .c: inputs], bits: bits)
+    }
+
+    /// A (batched) matrix product: `groups` independent products of an m×k matrix (the inputs) by a k×n
+    /// matrix (the weights), giving m×n outputs each. Rows map to OX, so the output-stationary dataflows
+    /// of convolutions apply; the reduction k is C and the columns n are K.
+    public static func gemm(_ name: String, m: Int, n: Int, k: Int, groups: Int = 1, bits: [Operand: Int] = defaultBits) -> Layer {
+        Layer(name: name, bounds: [.g: groups, .k: n, .c: k, .ox: m], bits: bits)
+    }
+}
