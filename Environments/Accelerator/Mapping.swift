@@ -1,0 +1,58 @@
+/// One loop of a mapping: a dimension and its bound.
+public struct Loop: Codable, Sendable, Equatable, Hashable {
+    public var dimension: LoopDimension
+    public var bound: Int
+
+    public init(_ dimension: LoopDimension, _ bound: Int) {
+        self.dimension = dimension
+        self.bound = bound
+    }
+}
+
+/// How a layer's loop nest runs on an architecture: the loops unrolled over each array dimension (the
+/// dataflow), and for each memory level the temporal loops it iterates, outermost first.
+///
+/// Spatial loops of an array dimension sit just inside the innermost level shared across that dimension.
+/// For every loop dimension, the product of its bounds over all spatial and temporal loops must equal
+/// the layer's bound (dimensions a mapping leaves out have bound 1).
+public struct Mapping: Codable, Sendable, Equatable {
+    /// Array dimension name → loops unrolled over it.
+    public var spatial: [String: [Loop]]
+    /// Level name → its temporal loops, outermost first.
+    public var temporal: [String: [Loop]]
+
+    public init(spatial: [String: [Loop]] = [:], temporal: [String: [Loop]]) {
+        self.spatial = spatial
+        self.temporal = temporal
+    }
+
+    /// A mapping that does not fit its layer or architecture, with the reason.
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public let description: String
+    }
+
+    /// Checks the mapping against `layer` and `architecture`: known names, bounds ≥ 1, the spatial
+    /// loops of each array dimension within its size, and every dimension's loops multiplying to the layer's bound.
+    public func validate(for layer: Layer, on architecture: Architecture) throws {
+        for name in spatial.keys.sorted() where !architecture.array.contains(where: { $0.name == name }) {
+            throw Invalid(description: "mapping unrolls loops over '\(name)', which is not an array dimension of \(architecture.name) (\(architecture.array.map(\.name).joined(separator: ", ")))")
+        }
+        for name in temporal.keys.sorted() where !architecture.levels.contains(where: { $0.name == name }) {
+            throw Invalid(description: "mapping gives loops to level '\(name)', which \(architecture.name) does not have (\(architecture.levels.map(\.name).joined(separator: ", ")))")
+        }
+        var product = [Int](repeating: 1, count: LoopDimension.allCases.count)
+        for loop in Array(spatial.values.joined()) + Array(temporal.values.joined()) {
+            guard loop.bound >= 1 else { throw Invalid(description: "loop \(loop.dimension.rawValue) has bound \(loop.bound); bounds are at least 1") }
+            product[loop.dimension.index] *= loop.bound
+        }
+        for dimension in architecture.array {
+            let used = (spatial[dimension.name] ?? []).reduce(1) { $0 * $1.bound }
+            guard used <= dimension.size else {
+                throw Invalid(description: "mapping unrolls \(used) iterations over array dimension \(dimension.name) of size \(dimension.size)")
+            }
+        }
+        for dimension in LoopDimension.allCases where product[dimension.index] != layer[dimension] {
+            throw Invalid(description: "the loops over \(dimension.rawValue) multiply to \(product[dimension.index]), but layer \(layer.name) has \(dimension.rawValue) = \(layer[dimension])")
+        }
+    }
+}
