@@ -64,7 +64,7 @@ let package = Package(
         // Every environment and agent, registered by id.
         .target(name: "GymCatalog", dependencies: [
             "GymCore", "SyntheticEnvironments", "DiffusionSampler", "MemoryController", "RandomSearch", "GeneticAlgorithm", "AntColony",
-            "BayesianOptimization", "ReinforcementLearning", "ProxyModels",
+            "BayesianOptimization", "ReinforcementLearning", "ProxyModels", "Accelerator",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),

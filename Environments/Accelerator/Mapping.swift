@@ -1,4 +1,6 @@
 /// One loop of a mapping: a dimension and its bound.
+///
+/// In JSON, `["K", 4]` (or `{"dimension": "K", "bound": 4}`).
 public struct Loop: Codable, Sendable, Equatable, Hashable {
     public var dimension: LoopDimension
     public var bound: Int
@@ -6,6 +8,28 @@ public struct Loop: Codable, Sendable, Equatable, Hashable {
     public init(_ dimension: LoopDimension, _ bound: Int) {
         self.dimension = dimension
         self.bound = bound
+    }
+
+    private enum CodingKeys: String, CodingKey { case dimension, bound }
+
+    public init(from decoder: any Decoder) throws {
+        if var pair = try? decoder.unkeyedContainer() {
+            let name = try pair.decode(String.self)
+            guard let dimension = LoopDimension(rawValue: name.uppercased()) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                        debugDescription: "unknown loop '\(name)'; loops are \(LoopDimension.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+            self.init(dimension, try pair.decode(Int.self))
+        } else {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(try container.decode(LoopDimension.self, forKey: .dimension), try container.decode(Int.self, forKey: .bound))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var pair = encoder.unkeyedContainer()
+        try pair.encode(dimension.rawValue)
+        try pair.encode(bound)
     }
 }
 
@@ -24,6 +48,15 @@ public struct Mapping: Codable, Sendable, Equatable {
     public init(spatial: [String: [Loop]] = [:], temporal: [String: [Loop]]) {
         self.spatial = spatial
         self.temporal = temporal
+    }
+
+    private enum CodingKeys: String, CodingKey { case spatial, temporal }
+
+    /// Reads `{"spatial": {dimension: loops}, "temporal": {level: loops}}`; `spatial` may be left out.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        spatial = try container.decodeIfPresent([String: [Loop]].self, forKey: .spatial) ?? [:]
+        temporal = try container.decode([String: [Loop]].self, forKey: .temporal)
     }
 
     /// A mapping that does not fit its layer or architecture, with the reason.

@@ -1,3 +1,4 @@
+import Accelerator
 import AntColony
 import BayesianOptimization
 import DiffusionSampler
@@ -33,6 +34,10 @@ public enum Catalog {
             id: MemoryControllerEnvironment.id,
             summary: "cycle-accurate DDR4/DDR3 memory controller with DRAMPower energy, driven by memory traces"
         ) { try MemoryControllerEnvironment(options: $0) })
+        registry.register(EnvironmentEntry(
+            id: AcceleratorEnvironment.id,
+            summary: "DNN accelerator: analytical loop-nest model with a mapper, over whole networks"
+        ) { try AcceleratorEnvironment(options: $0) })
         registry.register(EnvironmentFamily(
             prefix: ProxyEnvironment.prefix, parameterName: "<file>",
             summary: "a proxy model saved by `gym proxy train`, standing in for its environment"

@@ -8,6 +8,8 @@ struct Evaluate: ParsableCommand {
         abstract: "Evaluate one design and print its metrics as JSON.",
         discussion: """
             Parameters left out of the design take their defaults (listed in `gym describe`).
+            Example: gym evaluate Accelerator-v0 --workload resnet18 --design '{"num_pes": 224, "dataflow": "weight-stationary"}'
+                     gym evaluate Accelerator-v0 --option architecture=arch.json --option mapping=map.json --workload net.json
             Example: gym evaluate Branin-v0 --design '{"x1": 3.14159, "x2_steps": 91, "variant": "standard"}'
                      gym evaluate Knapsack-v0 --design design.json --objective value:max
                      gym evaluate MemoryController-v0 --workload trace.stl --option memspec=memspec.json \
@@ -17,8 +19,8 @@ struct Evaluate: ParsableCommand {
     @Argument(help: "Environment id (see `gym list`).")
     var environment: String
 
-    @Option(help: "The design: a JSON object of parameter values, or the path of a file holding one.")
-    var design: String
+    @Option(help: "The design: a JSON object of parameter values, or the path of a file holding one (default: every parameter at its default).")
+    var design: String = "{}"
 
     @Option(help: "Seed of any randomness inside the environment.")
     var seed: UInt64 = 0
