@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // The protocol every environment and agent speaks. Foundation only.
@@ -48,7 +49,7 @@ let package = Package(
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-        .target(name: "Accelerator", dependencies: ["GymCore"], path: "Environments/Accelerator",
+        .target(name: "Accelerator", dependencies: ["GymCore", .product(name: "Yams", package: "Yams")], path: "Environments/Accelerator",
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Agents: one target per search algorithm.
@@ -73,7 +74,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "ProxyModels", "GymTransport", "CZeroMQ"],
+        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "ProxyModels", "GymTransport", "CZeroMQ", "Accelerator"],
                           path: "Benchmarks/GymBench"),
 
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),

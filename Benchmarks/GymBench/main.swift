@@ -80,6 +80,7 @@ for workload in ["2d", "8d"] {
 try benchMemoryController()
 try benchBroker()
 try benchProxy()
+try benchAccelerator()
 
 
 // Suggestion time against history size: each agent on Branin-v0 after n observations, mean of 20

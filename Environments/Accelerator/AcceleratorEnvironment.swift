@@ -27,8 +27,8 @@ public struct AcceleratorEnvironment: Environment {
     ]
 
     public static let optionSpecs: [OptionSpec] = [
-        OptionSpec(key: "architecture", summary: "fixed hardware: an architecture JSON file or a preset (\(presets.keys.sorted().joined(separator: ", "))); the space is then the dataflow only"),
-        OptionSpec(key: "mapping", summary: "a mapping JSON file (one mapping for every layer, or {\"layers\": {name: mapping}}); needs architecture"),
+        OptionSpec(key: "architecture", summary: "fixed hardware: an architecture JSON or YAML file or a preset (\(presets.keys.sorted().joined(separator: ", "))); the space is then the dataflow only"),
+        OptionSpec(key: "mapping", summary: "a mapping JSON or YAML file (one mapping for every layer, or {\"layers\": {name: mapping}}); needs architecture"),
         OptionSpec(key: "mapper_objective", summary: "what the mapper minimises per layer: latency, energy, energy-delay", defaultValue: "energy-delay"),
         OptionSpec(key: "mapper_restarts", summary: "random restarts of the mapper per layer", defaultValue: "6"),
         OptionSpec(key: "mapper_steps", summary: "local-search steps per restart", defaultValue: "250"),
@@ -74,7 +74,7 @@ public struct AcceleratorEnvironment: Environment {
     static let dataflowParameter = Parameter.categorical(
         "dataflow", Dataflow.allCases.map(\.rawValue), default: Dataflow.rowStationary.rawValue, summary: "which loops the array unrolls")
 
-    public let spec: EnvironmentSpec
+    public private(set) var spec: EnvironmentSpec
     public let network: Network
     private let fixedArchitecture: Architecture?
     private let mappings: MappingSource?
@@ -90,12 +90,12 @@ public struct AcceleratorEnvironment: Environment {
     public init(options: EnvironmentOptions) throws {
         let values = options.values
         let workloads = Network.bundled.map { WorkloadSpec(name: $0.name, summary: $0.summary) }
-            + [WorkloadSpec(name: "<file>.json", summary: "a network file: {\"layers\": [{\"type\": \"conv\" | \"fc\" | \"gemm\" | \"loops\", …}]}")]
+            + [WorkloadSpec(name: "<file>.json|.yaml", summary: "a network file: {\"layers\": [{\"type\": \"conv\" | \"fc\" | \"gemm\" | \"loops\", …}]}")]
         func fail(_ key: String, _ reason: String) -> EnvironmentError {
             EnvironmentError.invalidOption(key: key, value: values[key] ?? "", reason: reason)
         }
         let requested = options.workload ?? "resnet18"
-        let isFile = requested.lowercased().hasSuffix(".json")
+        let isFile = requested.lowercased().hasSuffix(".json") || StructuredFile.isYAML(requested)
         var probe = options
         if isFile { probe.workload = nil }
         let known = EnvironmentSpec(id: Self.id, summary: "", space: ParameterSpace([Self.dataflowParameter]), metrics: Self.metrics,
@@ -109,11 +109,11 @@ public struct AcceleratorEnvironment: Environment {
             if let preset = Self.presets[given] {
                 architecture = preset
             } else {
-                guard let data = FileManager.default.contents(atPath: given) else {
+                guard FileManager.default.isReadableFile(atPath: given) else {
                     throw fail("architecture", "not a preset (\(Self.presets.keys.sorted().joined(separator: ", "))) nor a readable file")
                 }
                 do {
-                    architecture = try JSONDecoder().decode(Architecture.self, from: data)
+                    architecture = try JSONDecoder().decode(Architecture.self, from: try StructuredFile.jsonData(given))
                 } catch {
                     throw fail("architecture", "not an architecture file (see docs/ACCELERATOR.md): \(error)")
                 }
@@ -129,7 +129,12 @@ public struct AcceleratorEnvironment: Environment {
         }
         if let path = values["mapping"] {
             guard fixedArchitecture != nil else { throw fail("mapping", "an explicit mapping needs a fixed architecture (--option architecture=…)") }
-            guard let data = FileManager.default.contents(atPath: path) else { throw fail("mapping", "the mapping file cannot be read") }
+            let data: Data
+            do {
+                data = try StructuredFile.jsonData(path)
+            } catch {
+                throw fail("mapping", "\(error)")
+            }
             struct ByLayer: Decodable { var layers: [String: Mapping] }
             if let one = try? JSONDecoder().decode(Mapping.self, from: data) {
                 mappings = .all(one)
@@ -156,11 +161,8 @@ public struct AcceleratorEnvironment: Environment {
 
         // The workload.
         if isFile {
-            guard let data = FileManager.default.contents(atPath: requested) else {
-                throw EnvironmentError.invalidOption(key: "workload", value: requested, reason: "the network file cannot be read")
-            }
             do {
-                network = try NetworkFile.parse(data, fallbackName: URL(fileURLWithPath: requested).deletingPathExtension().lastPathComponent)
+                network = try NetworkFile.parse(try StructuredFile.jsonData(requested), fallbackName: URL(fileURLWithPath: requested).deletingPathExtension().lastPathComponent)
             } catch {
                 throw EnvironmentError.invalidOption(key: "workload", value: requested, reason: "\(error)")
             }
@@ -184,6 +186,39 @@ public struct AcceleratorEnvironment: Environment {
             ])
         spec.workload = isFile ? requested : network.name
         self.spec = spec
+        // ArchGym's target-based cost: targets 30 % (energy), 15 % (area) and 20 % (cycles) below the
+        // default design on this workload; the reward −Σ max((x − t)/t, 0) is 0 once every target is met.
+        if let baseline = Self.baseline(of: self, key: "\(spec.workload)|\(values.sorted { $0.key < $1.key })") {
+            self.spec.suggestedObjectives["archgym"] = Objective(kind: .cost, terms: [
+                .init(metric: "energy_uj", value: baseline.energy * 0.70), .init(metric: "area_mm2", value: baseline.area * 0.85),
+                .init(metric: "cycles", value: baseline.cycles * 0.80),
+            ])
+        }
+    }
+
+    private final class BaselineCache: @unchecked Sendable {
+        let lock = NSLock()
+        var entries: [String: (energy: Double, area: Double, cycles: Double)?] = [:]
+    }
+
+    private static let baselines = BaselineCache()
+
+    /// The default design's energy, area and cycles, computed once per process for each workload and options.
+    private static func baseline(of environment: AcceleratorEnvironment, key: String) -> (energy: Double, area: Double, cycles: Double)? {
+        baselines.lock.lock()
+        if let cached = baselines.entries[key] {
+            baselines.lock.unlock()
+            return cached
+        }
+        baselines.lock.unlock()
+        let evaluation = environment.measure(environment.spec.space.defaultDesign)
+        let metrics = evaluation.metrics
+        let baseline = evaluation.status == .ok
+            ? (energy: metrics["energy_uj"]!, area: metrics["area_mm2"]!, cycles: metrics["cycles"]!) : nil
+        baselines.lock.lock()
+        baselines.entries[key] = baseline
+        baselines.lock.unlock()
+        return baseline
     }
 
     /// The architecture a design describes (the fixed one when given).
@@ -254,8 +289,7 @@ public struct AcceleratorEnvironment: Environment {
     }
 
     static func shapeKey(_ layer: Layer) -> [Int] {
-        LoopDimension.allCases.map { layer[$0] } + [layer.strideY, layer.strideX, layer.paddingY, layer.paddingX]
-            + Operand.allCases.map { layer.bits[$0] ?? 16 }
+        layer.sizes + [layer.strideY, layer.strideX, layer.paddingY, layer.paddingX] + layer.precision
     }
 
     /// Network metrics from per-layer costs, with one detail row per layer.

@@ -53,6 +53,25 @@ public struct Architecture: Codable, Sendable, Equatable {
             self.sharedAcross = sharedAcross
             self.area = area
         }
+
+        private enum CodingKeys: String, CodingKey {
+            case name, holds, capacityBits, wordBits, readEnergy, writeEnergy, readBandwidth, writeBandwidth, sharedAcross, area
+        }
+
+        /// Reads a level; `capacityBits` and the bandwidths may be left out (unbounded), `sharedAcross` (private
+        /// to each PE) and `area` (0) too.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(name: try container.decode(String.self, forKey: .name), holds: try container.decode([Operand].self, forKey: .holds),
+                      capacityBits: try container.decodeIfPresent(Int.self, forKey: .capacityBits),
+                      wordBits: try container.decode(Int.self, forKey: .wordBits),
+                      readEnergy: try container.decode(Double.self, forKey: .readEnergy),
+                      writeEnergy: try container.decode(Double.self, forKey: .writeEnergy),
+                      readBandwidth: try container.decodeIfPresent(Double.self, forKey: .readBandwidth),
+                      writeBandwidth: try container.decodeIfPresent(Double.self, forKey: .writeBandwidth),
+                      sharedAcross: try container.decodeIfPresent([String].self, forKey: .sharedAcross) ?? [],
+                      area: try container.decodeIfPresent(Double.self, forKey: .area) ?? 0)
+        }
     }
 
     public var name: String

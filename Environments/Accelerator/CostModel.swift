@@ -3,15 +3,26 @@ public struct LayerCost: Codable, Sendable, Equatable {
     /// Accesses and energy at one memory level.
     public struct LevelCost: Codable, Sendable, Equatable {
         public var name: String
-        /// Word accesses by operand, over all instances.
-        public var reads: [Operand: Int]
-        public var writes: [Operand: Int]
+        /// Word accesses over all instances, by operand in `Operand.allCases` order.
+        public var readWords: [Int]
+        public var writeWords: [Int]
         /// Energy of those accesses in pJ.
         public var energy: Double
         /// Cycles its bandwidth needs (0 when unlimited).
         public var cycles: Double
         /// Bits one instance holds at once (the tiles of its operands).
         public var occupiedBits: Int
+
+        /// Word reads by operand (operands never read left out).
+        public var reads: [Operand: Int] { Self.byOperand(readWords) }
+        /// Word writes by operand (operands never written left out).
+        public var writes: [Operand: Int] { Self.byOperand(writeWords) }
+
+        private static func byOperand(_ counts: [Int]) -> [Operand: Int] {
+            var result: [Operand: Int] = [:]
+            for (operand, count) in zip(Operand.allCases, counts) where count > 0 { result[operand] = count }
+            return result
+        }
     }
 
     public var layer: String
@@ -75,11 +86,13 @@ public enum CostModel {
         // is the first to share, then its own temporal loops (given outermost first). `end[l]` is the
         // position just past level l's loops; the MACs sit at position 0.
         var placed: [Placed] = []
+        placed.reserveCapacity(16)
         var end: [Int] = []
-        var assigned = Set<String>()
+        end.reserveCapacity(levels.count)
+        var assigned = [Bool](repeating: false, count: architecture.array.count)
         for level in levels {
-            for dimension in architecture.array where level.sharedAcross.contains(dimension.name) && !assigned.contains(dimension.name) {
-                assigned.insert(dimension.name)
+            for (position, dimension) in architecture.array.enumerated() where !assigned[position] && level.sharedAcross.contains(dimension.name) {
+                assigned[position] = true
                 for loop in mapping.spatial[dimension.name] ?? [] where loop.bound > 1 {
                     placed.append(Placed(dimension: loop.dimension, bound: loop.bound, spatial: true))
                 }
@@ -91,16 +104,19 @@ public enum CostModel {
         }
         func endPosition(_ level: Int) -> Int { level < 0 ? 0 : end[level] }
 
-        // Extents of every dimension over the loops below `position`.
-        func extents(below position: Int) -> [Int] {
-            var result = [Int](repeating: 1, count: dimensions)
-            for loop in placed[..<position] { result[loop.dimension.index] *= loop.bound }
-            return result
+        // Extents of every dimension over the loops below each position, and the spatial iterations at
+        // or above it (the instances of a level ending there).
+        var prefix = [[Int]](repeating: [Int](repeating: 1, count: dimensions), count: placed.count + 1)
+        for (position, loop) in placed.enumerated() {
+            prefix[position + 1] = prefix[position]
+            prefix[position + 1][loop.dimension.index] *= loop.bound
         }
-        // Spatial iterations at or above `position`: instances of a level ending there.
-        func instances(from position: Int) -> Int {
-            placed[position...].reduce(1) { $1.spatial ? $0 * $1.bound : $0 }
+        var suffixInstances = [Int](repeating: 1, count: placed.count + 1)
+        for position in stride(from: placed.count - 1, through: 0, by: -1) {
+            suffixInstances[position] = suffixInstances[position + 1] * (placed[position].spatial ? placed[position].bound : 1)
         }
+        func extents(below position: Int) -> [Int] { prefix[position] }
+        func instances(from position: Int) -> Int { suffixInstances[position] }
         // Times a tile below `position` is (re)filled, per instance.
         func fills(from position: Int, of operand: Operand, stationary: Bool) -> Int {
             var count = 1
@@ -116,7 +132,7 @@ public enum CostModel {
             placed[position...].reduce(1) { !$1.spatial && operand.isIndexed(by: $1.dimension) ? $0 * $1.bound : $0 }
         }
         func words(_ elements: Int, _ operand: Operand, _ level: Int) -> Int {
-            let bits = elements * (layer.bits[operand] ?? 16)
+            let bits = elements * (layer.bits(of: operand))
             let word = levels[level].wordBits
             return (bits + word - 1) / word
         }
@@ -126,16 +142,17 @@ public enum CostModel {
         var occupied = [Int](repeating: 0, count: levels.count)
         for (level, description) in levels.enumerated() {
             let tile = extents(below: end[level])
-            for operand in description.holds { occupied[level] += layer.tileElements(of: operand, tile: tile) * (layer.bits[operand] ?? 16) }
+            for operand in description.holds { occupied[level] += layer.tileElements(of: operand, tile: tile) * (layer.bits(of: operand)) }
             if let capacity = description.capacityBits, occupied[level] > capacity {
                 throw Infeasible(level: description.name, neededBits: occupied[level], capacityBits: capacity)
             }
         }
 
         for (operandIndex, operand) in Operand.allCases.enumerated() {
-            let chain = levels.indices.filter { levels[$0].holds.contains(operand) }
             // Each consumer (the MACs, then every level holding the operand but the outermost) and its provider.
-            for (consumer, provider) in zip([-1] + chain.dropLast(), chain) {
+            var consumer = -1
+            for provider in levels.indices where levels[provider].holds.contains(operand) {
+                defer { consumer = provider }
                 let consumerEnd = endPosition(consumer), providerEnd = end[provider]
                 let tile = consumer < 0 ? [Int](repeating: 1, count: dimensions) : extents(below: consumerEnd)
                 let tileElements = consumer < 0 ? 1 : layer.tileElements(of: operand, tile: tile)
@@ -168,6 +185,7 @@ public enum CostModel {
         var cycles = Double(computeCycles)
         var boundBy = "compute"
         var levelCosts: [LayerCost.LevelCost] = []
+        levelCosts.reserveCapacity(levels.count)
         var energy = Double(layer.macs) * architecture.macEnergy
         for (index, level) in levels.enumerated() {
             let readWords = reads[index].reduce(0, +), writeWords = writes[index].reduce(0, +)
@@ -181,11 +199,8 @@ public enum CostModel {
                 boundBy = level.name
             }
             energy += levelEnergy
-            levelCosts.append(LayerCost.LevelCost(
-                name: level.name,
-                reads: Dictionary(uniqueKeysWithValues: Operand.allCases.enumerated().compactMap { reads[index][$0.offset] > 0 ? ($0.element, reads[index][$0.offset]) : nil }),
-                writes: Dictionary(uniqueKeysWithValues: Operand.allCases.enumerated().compactMap { writes[index][$0.offset] > 0 ? ($0.element, writes[index][$0.offset]) : nil }),
-                energy: levelEnergy, cycles: levelCycles, occupiedBits: occupied[index]))
+            levelCosts.append(LayerCost.LevelCost(name: level.name, readWords: reads[index], writeWords: writes[index],
+                                                  energy: levelEnergy, cycles: levelCycles, occupiedBits: occupied[index]))
         }
         return LayerCost(layer: layer.name, macs: layer.macs, computeCycles: computeCycles, cycles: cycles, boundBy: boundBy,
                          macEnergy: Double(layer.macs) * architecture.macEnergy, energy: energy,

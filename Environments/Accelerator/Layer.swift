@@ -4,12 +4,21 @@
 public enum LoopDimension: String, CaseIterable, Codable, CodingKeyRepresentable, Sendable, Comparable {
     case g = "G", b = "B", k = "K", c = "C", oy = "OY", ox = "OX", fy = "FY", fx = "FX"
 
-    public static func < (a: LoopDimension, b: LoopDimension) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
+    public static func < (a: LoopDimension, b: LoopDimension) -> Bool { a.index < b.index }
 
     /// Position in `allCases`, for arrays indexed by dimension.
-    public var index: Int { Self.allCases.firstIndex(of: self)! }
+    public var index: Int {
+        switch self {
+        case .g: return 0
+        case .b: return 1
+        case .k: return 2
+        case .c: return 3
+        case .oy: return 4
+        case .ox: return 5
+        case .fy: return 6
+        case .fx: return 7
+        }
+    }
 }
 
 /// The three tensors of a layer.
@@ -20,6 +29,15 @@ public enum Operand: String, CaseIterable, Codable, CodingKeyRepresentable, Send
     case inputs
     /// O[B][G][K][OY][OX].
     case outputs
+
+    /// Position in `allCases`.
+    public var index: Int {
+        switch self {
+        case .weights: return 0
+        case .inputs: return 1
+        case .outputs: return 2
+        }
+    }
 
     /// Whether a loop over `dimension` indexes this tensor. Inputs are indexed by OY and FY together
     /// (through IY), and by OX and FX (through IX).
@@ -42,35 +60,71 @@ public enum Operand: String, CaseIterable, Codable, CodingKeyRepresentable, Send
 /// One layer as a loop nest with strides, padding and per-operand precision.
 public struct Layer: Codable, Sendable, Equatable {
     public var name: String
-    /// Loop bounds by dimension (each ≥ 1).
-    public var bounds: [LoopDimension: Int]
+    /// Loop bounds in `LoopDimension.allCases` order (each ≥ 1).
+    public var sizes: [Int]
     public var strideY: Int
     public var strideX: Int
     /// Zero rows and columns added on each side of the input (affects only the input's stored size).
     public var paddingY: Int
     public var paddingX: Int
-    /// Bits per element of each operand (outputs are the partial sums' width).
-    public var bits: [Operand: Int]
+    /// Bits per element of each operand in `Operand.allCases` order (outputs are the partial sums' width).
+    public var precision: [Int]
 
     public init(name: String, bounds: [LoopDimension: Int], strideY: Int = 1, strideX: Int = 1, paddingY: Int = 0,
                 paddingX: Int = 0, bits: [Operand: Int] = Layer.defaultBits) {
         self.name = name
-        self.bounds = Dictionary(uniqueKeysWithValues: LoopDimension.allCases.map { ($0, bounds[$0] ?? 1) })
+        self.sizes = LoopDimension.allCases.map { bounds[$0] ?? 1 }
         self.strideY = strideY
         self.strideX = strideX
         self.paddingY = paddingY
         self.paddingX = paddingX
-        self.bits = bits
+        self.precision = Operand.allCases.map { bits[$0] ?? 16 }
+    }
+
+    /// Loop bounds by dimension.
+    public var bounds: [LoopDimension: Int] {
+        get { Dictionary(uniqueKeysWithValues: LoopDimension.allCases.map { ($0, sizes[$0.index]) }) }
+        set { sizes = LoopDimension.allCases.map { newValue[$0] ?? 1 } }
+    }
+
+    /// Bits per element by operand.
+    public var bits: [Operand: Int] {
+        get { Dictionary(uniqueKeysWithValues: Operand.allCases.map { ($0, precision[$0.index]) }) }
+        set { precision = Operand.allCases.map { newValue[$0] ?? 16 } }
+    }
+
+    /// Bits per element of `operand`.
+    public func bits(of operand: Operand) -> Int { precision[operand.index] }
+
+    private enum CodingKeys: String, CodingKey { case name, bounds, strideY, strideX, paddingY, paddingX, bits }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try container.decode(String.self, forKey: .name), bounds: try container.decode([LoopDimension: Int].self, forKey: .bounds),
+                  strideY: try container.decode(Int.self, forKey: .strideY), strideX: try container.decode(Int.self, forKey: .strideX),
+                  paddingY: try container.decode(Int.self, forKey: .paddingY), paddingX: try container.decode(Int.self, forKey: .paddingX),
+                  bits: try container.decode([Operand: Int].self, forKey: .bits))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(bounds, forKey: .bounds)
+        try container.encode(strideY, forKey: .strideY)
+        try container.encode(strideX, forKey: .strideX)
+        try container.encode(paddingY, forKey: .paddingY)
+        try container.encode(paddingX, forKey: .paddingX)
+        try container.encode(bits, forKey: .bits)
     }
 
     /// 16-bit weights and inputs, 16-bit outputs (Eyeriss's precision).
     public static let defaultBits: [Operand: Int] = [.weights: 16, .inputs: 16, .outputs: 16]
 
     /// The bound of `dimension`.
-    public subscript(dimension: LoopDimension) -> Int { bounds[dimension] ?? 1 }
+    public subscript(dimension: LoopDimension) -> Int { sizes[dimension.index] }
 
     /// Multiply-accumulates: the product of all bounds.
-    public var macs: Int { LoopDimension.allCases.reduce(1) { $0 * self[$1] } }
+    public var macs: Int { sizes.reduce(1, *) }
 
     /// Input rows and columns the nest reads, padding included: (O − 1)·stride + F.
     public var inputWindowY: Int { (self[.oy] - 1) * strideY + self[.fy] }

@@ -67,16 +67,20 @@ public struct Mapping: Codable, Sendable, Equatable {
     /// Checks the mapping against `layer` and `architecture`: known names, bounds ≥ 1, the spatial
     /// loops of each array dimension within its size, and every dimension's loops multiplying to the layer's bound.
     public func validate(for layer: Layer, on architecture: Architecture) throws {
-        for name in spatial.keys.sorted() where !architecture.array.contains(where: { $0.name == name }) {
+        let isArrayDimension = { (name: String) in architecture.array.contains { $0.name == name } }
+        let isLevel = { (name: String) in architecture.levels.contains { $0.name == name } }
+        if spatial.keys.contains(where: { !isArrayDimension($0) }), let name = spatial.keys.filter({ !isArrayDimension($0) }).min() {
             throw Invalid(description: "mapping unrolls loops over '\(name)', which is not an array dimension of \(architecture.name) (\(architecture.array.map(\.name).joined(separator: ", ")))")
         }
-        for name in temporal.keys.sorted() where !architecture.levels.contains(where: { $0.name == name }) {
+        if temporal.keys.contains(where: { !isLevel($0) }), let name = temporal.keys.filter({ !isLevel($0) }).min() {
             throw Invalid(description: "mapping gives loops to level '\(name)', which \(architecture.name) does not have (\(architecture.levels.map(\.name).joined(separator: ", ")))")
         }
         var product = [Int](repeating: 1, count: LoopDimension.allCases.count)
-        for loop in Array(spatial.values.joined()) + Array(temporal.values.joined()) {
-            guard loop.bound >= 1 else { throw Invalid(description: "loop \(loop.dimension.rawValue) has bound \(loop.bound); bounds are at least 1") }
-            product[loop.dimension.index] *= loop.bound
+        for loops in [spatial.values, temporal.values].joined() {
+            for loop in loops {
+                guard loop.bound >= 1 else { throw Invalid(description: "loop \(loop.dimension.rawValue) has bound \(loop.bound); bounds are at least 1") }
+                product[loop.dimension.index] *= loop.bound
+            }
         }
         for dimension in architecture.array {
             let used = (spatial[dimension.name] ?? []).reduce(1) { $0 * $1.bound }

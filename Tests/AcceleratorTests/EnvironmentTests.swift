@@ -40,6 +40,39 @@ import Testing
         #expect(abs(evaluation.metrics["energy_mac_uj"]! - 0.000032) < 1e-15)
     }
 
+    @Test func yamlFilesDescribeTheSameThings() throws {
+        let architecture = """
+            name: tiny
+            array: [{name: X, size: 2}, {name: Y, size: 2}]
+            macEnergy: 0.5
+            macArea: 0.001
+            levels:
+              - {name: reg, holds: [weights], capacityBits: 8, wordBits: 8, readEnergy: 1, writeEnergy: 1, sharedAcross: [], area: 0.0001}
+              - {name: buffer, holds: [weights, inputs, outputs], capacityBits: 1024, wordBits: 8, readEnergy: 10, writeEnergy: 10, sharedAcross: [X, Y], area: 0.01}
+              - {name: DRAM, holds: [weights, inputs, outputs], wordBits: 8, readEnergy: 100, writeEnergy: 100, sharedAcross: [X, Y], area: 0}
+            """
+        let mapping = """
+            spatial: {X: [[K, 2]], Y: [[C, 2]]}
+            temporal:
+              buffer: [[K, 2], [C, 2], [OX, 4]]
+            """
+        let network = """
+            name: one-gemm
+            bits: {weights: 8, inputs: 8, outputs: 8}
+            layers:
+              - {type: gemm, name: g, m: 4, n: 4, k: 4}
+            """
+        let fromYAML = try AcceleratorEnvironment(options: EnvironmentOptions(workload: try Self.temporary("net.yaml", network), values: [
+            "architecture": try Self.temporary("arch.yml", architecture), "mapping": try Self.temporary("map.yaml", mapping),
+        ]))
+        let fromJSON = try AcceleratorEnvironment(options: EnvironmentOptions(workload: try Self.temporary("net.json", Self.networkJSON), values: [
+            "architecture": try Self.temporary("arch.json", Self.architectureJSON), "mapping": try Self.temporary("map.json", Self.mappingJSON),
+        ]))
+        let design = fromJSON.spec.space.defaultDesign
+        #expect(fromYAML.measure(design).metrics == fromJSON.measure(design).metrics)
+        #expect(fromYAML.measure(design).metrics["energy_uj"] != nil)
+    }
+
     @Test func badFilesAndOptionsAreNamed() throws {
         let network = try Self.temporary("net.json", Self.networkJSON)
         func message(_ values: [String: String], workload: String? = nil) -> String {

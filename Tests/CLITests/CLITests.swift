@@ -252,6 +252,34 @@ import Testing
         #expect(missing.status != 0 && missing.error.contains("no experiments of Ackley-v0"))
     }
 
+    @Test func anAcceleratorMappingIsEvaluatedFromFiles() throws {
+        // The 2×2 case computed by hand in CostModelTests, as YAML files: 16 cycles, 6,352 pJ.
+        let folder = URL(fileURLWithPath: GymProcess.databasePath()).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func write(_ name: String, _ text: String) throws -> String {
+            let path = folder.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let architecture = try write("arch.yaml", """
+            name: tiny
+            array: [{name: X, size: 2}, {name: Y, size: 2}]
+            macEnergy: 0.5
+            macArea: 0.001
+            levels:
+              - {name: reg, holds: [weights], capacityBits: 8, wordBits: 8, readEnergy: 1, writeEnergy: 1, sharedAcross: []}
+              - {name: buffer, holds: [weights, inputs, outputs], capacityBits: 1024, wordBits: 8, readEnergy: 10, writeEnergy: 10, sharedAcross: [X, Y]}
+              - {name: DRAM, holds: [weights, inputs, outputs], wordBits: 8, readEnergy: 100, writeEnergy: 100, sharedAcross: [X, Y]}
+            """)
+        let mapping = try write("map.yaml", "spatial: {X: [[K, 2]], Y: [[C, 2]]}\ntemporal: {buffer: [[K, 2], [C, 2], [OX, 4]]}\n")
+        let network = try write("net.yaml", "bits: {weights: 8, inputs: 8, outputs: 8}\nlayers: [{type: gemm, name: g, m: 4, n: 4, k: 4}]\n")
+        let result = try GymProcess.run(["evaluate", "Accelerator-v0", "--option", "architecture=\(architecture)",
+                                         "--option", "mapping=\(mapping)", "--workload", network])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains(#""energy_uj" : 0.006352"#) && result.output.contains(#""cycles" : 16"#))
+        #expect(result.output.contains("buffer: K2 C2 OX4 | spatial X: K2, Y: C2"))
+    }
+
     @Test func brokerAndWorkerProcessesServeAClient() throws {
         let broker = Process()
         broker.executableURL = GymProcess.executable
