@@ -52,6 +52,9 @@ let package = Package(
         .target(name: "Accelerator", dependencies: ["GymCore", .product(name: "Yams", package: "Yams")], path: "Environments/Accelerator",
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
+        .target(name: "NASBench201", dependencies: ["GymCore"], path: "Environments/NASBench201",
+                exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")]),
+
         // Agents: one target per search algorithm.
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
         .target(name: "GeneticAlgorithm", dependencies: ["GymCore"], path: "Agents/GeneticAlgorithm"),
@@ -65,7 +68,7 @@ let package = Package(
         // Every environment and agent, registered by id.
         .target(name: "GymCatalog", dependencies: [
             "GymCore", "SyntheticEnvironments", "DiffusionSampler", "MemoryController", "RandomSearch", "GeneticAlgorithm", "AntColony",
-            "BayesianOptimization", "ReinforcementLearning", "ProxyModels", "Accelerator",
+            "BayesianOptimization", "ReinforcementLearning", "ProxyModels", "Accelerator", "NASBench201",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
@@ -86,6 +89,7 @@ let package = Package(
         .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
         .testTarget(name: "MemoryControllerTests", dependencies: ["MemoryController", "GymCore"]),
         .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator", "GymCore"]),
+        .testTarget(name: "NASBench201Tests", dependencies: ["NASBench201", "GymCore"]),
         .testTarget(name: "ProxyModelsTests", dependencies: ["ProxyModels", "GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "ReinforcementLearning", "GymCatalog", "Experiments", "GymStore", "GymCore"]),

@@ -5,6 +5,7 @@ import DiffusionSampler
 import GeneticAlgorithm
 import GymCore
 import MemoryController
+import NASBench201
 import ProxyModels
 import RandomSearch
 import ReinforcementLearning
@@ -38,6 +39,10 @@ public enum Catalog {
             id: AcceleratorEnvironment.id,
             summary: "DNN accelerator: analytical loop-nest model with a mapper, over whole networks"
         ) { try AcceleratorEnvironment(options: $0) })
+        registry.register(EnvironmentEntry(
+            id: NASBench201Environment.id,
+            summary: "NAS-Bench-201 cells with the accuracies the benchmark measured on CIFAR-10, CIFAR-100 and ImageNet16-120"
+        ) { try NASBench201Environment(options: $0) })
         registry.register(EnvironmentFamily(
             prefix: ProxyEnvironment.prefix, parameterName: "<file>",
             summary: "a proxy model saved by `gym proxy train`, standing in for its environment"
