@@ -55,6 +55,10 @@ let package = Package(
         .target(name: "NASBench201", dependencies: ["GymCore"], path: "Environments/NASBench201",
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")]),
 
+        .target(name: "Supernet", dependencies: ["GymCore", "LinearAlgebra"], path: "Environments/Supernet",
+                exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
         // Agents: one target per search algorithm.
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
         .target(name: "GeneticAlgorithm", dependencies: ["GymCore"], path: "Agents/GeneticAlgorithm"),
@@ -90,6 +94,7 @@ let package = Package(
         .testTarget(name: "MemoryControllerTests", dependencies: ["MemoryController", "GymCore"]),
         .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator", "GymCore"]),
         .testTarget(name: "NASBench201Tests", dependencies: ["NASBench201", "GymCore"]),
+        .testTarget(name: "SupernetTests", dependencies: ["Supernet", "GymCore", "LinearAlgebra"]),
         .testTarget(name: "ProxyModelsTests", dependencies: ["ProxyModels", "GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "ReinforcementLearning", "GymCatalog", "Experiments", "GymStore", "GymCore"]),

@@ -233,15 +233,13 @@ public struct AcceleratorEnvironment: Environment {
                    banks: banks, readWords: Double(number("\(prefix)_read_bw")), writeWords: Double(number("\(prefix)_write_bw")),
                    sharedAcross: shared)
         }
-        var dram = Architecture.dram()
-        dram.sharedAcross = ["X", "Y"]
         return Architecture(name: "eyeriss-template", array: [.init(name: "X", size: columns), .init(name: "Y", size: rows)],
                             macEnergy: Components.macEnergy(), macArea: Components.macArea(), levels: [
             level("psum_spad", holds: [.outputs], shared: []),
             level("weights_spad", holds: [.weights], shared: []),
             level("ifmap_spad", holds: [.inputs], shared: []),
             level("shared_glb", holds: [.inputs, .outputs], shared: ["X", "Y"], banks: number("shared_glb_banks")),
-            dram,
+            Architecture.dram(),
         ])
     }
 

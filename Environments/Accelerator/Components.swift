@@ -71,9 +71,10 @@ extension Architecture.Level {
 
 extension Architecture {
     /// LPDDR4 DRAM: one x16 channel at 3,200 MT/s is 6.4 GB/s, 256 bits per cycle at a 200 MHz accelerator clock.
-    static func dram(_ wordBits: Int = 64) -> Level {
+    /// The DRAM level, shared across the array dimensions `array`.
+    static func dram(sharedAcross array: [String] = ["X", "Y"], wordBits: Int = 64) -> Level {
         .built("DRAM", holds: Operand.allCases, kind: .dram, depth: nil, blockWords: wordBits / 16, readWords: 16, writeWords: 16,
-               sharedAcross: [])
+               sharedAcross: array)
     }
 
     /// Eyeriss-like, as ArchGym's Timeloop base: 168 PEs (14 × 12), each with an input scratchpad of 12
@@ -81,8 +82,6 @@ extension Architecture {
     /// global buffer of 16,384 × 64 bits in 32 banks holding inputs and outputs (weights bypass it); LPDDR4.
     public static let eyerissLike: Architecture = {
         let all = ["X", "Y"]
-        var dram = Architecture.dram()
-        dram.sharedAcross = all
         return Architecture(name: "eyeriss-like", array: [.init(name: "X", size: 14), .init(name: "Y", size: 12)],
                             macEnergy: Components.macEnergy(), macArea: Components.macArea(), levels: [
             .built("psum_spad", holds: [.outputs], kind: .regfile, depth: 16, readWords: 2, writeWords: 2, sharedAcross: []),
@@ -90,7 +89,7 @@ extension Architecture {
             .built("ifmap_spad", holds: [.inputs], kind: .regfile, depth: 12, readWords: 2, writeWords: 2, sharedAcross: []),
             .built("shared_glb", holds: [.inputs, .outputs], kind: .sram, depth: 16_384, blockWords: 4, banks: 32,
                    readWords: 16, writeWords: 16, sharedAcross: all),
-            dram,
+            dram(sharedAcross: all),
         ])
     }()
 
@@ -98,29 +97,25 @@ extension Architecture {
     /// accumulator per column (shared down the column, Y), a 256 KiB unified buffer for inputs and outputs.
     public static let tpuLike: Architecture = {
         let all = ["X", "Y"]
-        var dram = Architecture.dram()
-        dram.sharedAcross = all
         return Architecture(name: "tpu-like", array: [.init(name: "X", size: 16), .init(name: "Y", size: 16)],
                             macEnergy: Components.macEnergy(), macArea: Components.macArea(), levels: [
             .built("weight_reg", holds: [.weights], kind: .regfile, depth: 1, readWords: 1, writeWords: 1, sharedAcross: []),
             .built("accumulators", holds: [.outputs], kind: .sram, depth: 256, wordBits: 32, readWords: 1, writeWords: 1, sharedAcross: ["Y"]),
             .built("unified_buffer", holds: [.weights, .inputs, .outputs], kind: .sram, depth: 32_768, blockWords: 4, banks: 8,
                    readWords: 32, writeWords: 32, sharedAcross: all),
-            dram,
+            dram(sharedAcross: all),
         ])
     }()
 
     /// A simple output-stationary 8 × 8 array: a partial-sum register per PE, a 64 KiB shared buffer.
     public static let outputStationary: Architecture = {
         let all = ["X", "Y"]
-        var dram = Architecture.dram()
-        dram.sharedAcross = all
         return Architecture(name: "output-stationary", array: [.init(name: "X", size: 8), .init(name: "Y", size: 8)],
                             macEnergy: Components.macEnergy(), macArea: Components.macArea(), levels: [
             .built("psum_reg", holds: [.outputs], kind: .regfile, depth: 1, readWords: 1, writeWords: 1, sharedAcross: []),
             .built("buffer", holds: [.weights, .inputs, .outputs], kind: .sram, depth: 8_192, blockWords: 4, banks: 4,
                    readWords: 16, writeWords: 16, sharedAcross: all),
-            dram,
+            dram(sharedAcross: all),
         ])
     }()
 }

@@ -30,6 +30,7 @@ extension Regressor {
                 .init(name: "subsample", defaultValue: formatted(boosted.subsample), help: "fraction of the rows each tree sees, in (0, 1]"),
                 .init(name: "max_depth", defaultValue: String(boosted.tree.maximumDepth), help: "deepest level of a tree (root 0)"),
                 .init(name: "min_leaf", defaultValue: String(boosted.tree.minimumLeafSize), help: "fewest rows in a leaf"),
+                .init(name: "bags", defaultValue: String(boosted.bags), help: "boosted ensembles from different seeds, averaged"),
             ]
         case .gp:
             let gp = GaussianProcessRegression.Settings()
@@ -79,6 +80,7 @@ extension Regressor {
             settings.subsample = try reader.fraction("subsample", settings.subsample)
             settings.tree.maximumDepth = try reader.integer("max_depth", settings.tree.maximumDepth, atLeast: 0)
             settings.tree.minimumLeafSize = try reader.integer("min_leaf", settings.tree.minimumLeafSize, atLeast: 1)
+            settings.bags = try reader.integer("bags", settings.bags, atLeast: 1)
             return .boosted(settings)
         case .gp:
             var settings = GaussianProcessRegression.Settings()

@@ -58,6 +58,23 @@ import GymTestSupport
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(TreeEnsemble.self, from: try JSONSerialization.data(withJSONObject: object)) }
     }
 
+    @Test func baggedBoostingIsTheMeanOfBoostersFromDerivedSeeds() throws {
+        var generator = SeededGenerator(seed: 6)
+        let x = (0..<120).map { _ in [generator.nextUnit(), generator.nextUnit()] }
+        let y = x.map { sin(5 * $0[0]) + $0[1] }
+        var settings = GradientBoosting.Settings(rounds: 30, learningRate: 0.2, subsample: 0.6, tree: .init(maximumDepth: 3))
+        let one = try GradientBoosting(x: x, y: y, settings: settings, seed: 9)
+        let other = try GradientBoosting(x: x, y: y, settings: settings, seed: Seeds.derive(9, "bag 1"))
+        settings.bags = 2
+        let bagged = try GradientBoosting(x: x, y: y, settings: settings, seed: 9)
+        #expect(bagged.ensemble.treeCount == 60)
+        #expect(try GradientBoosting(x: x, y: y, settings: settings, seed: 9) == bagged)
+        for point in x.prefix(20) {
+            let mean = (one.predict(point) + other.predict(point)) / 2
+            #expect(abs(bagged.predict(point) - mean) < 1e-12)
+        }
+    }
+
     @Test func hyperparametersAreNamedCheckedAndApplied() throws {
         let settings = try Regressor.settings(.forest, hyperparameters: ["trees": "7", "features_per_split": "2", "bootstrap": "false"])
         guard case .forest(let forest) = settings else { Issue.record("not a forest"); return }
