@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "NASBench201", dependencies: ["GymCore"], path: "Environments/NASBench201",
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")]),
 
-        .target(name: "Supernet", dependencies: ["GymCore", "LinearAlgebra"], path: "Environments/Supernet",
+        .target(name: "Supernet", dependencies: ["GymCore", "LinearAlgebra", "Accelerator"], path: "Environments/Supernet",
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
@@ -72,7 +72,7 @@ let package = Package(
         // Every environment and agent, registered by id.
         .target(name: "GymCatalog", dependencies: [
             "GymCore", "SyntheticEnvironments", "DiffusionSampler", "MemoryController", "RandomSearch", "GeneticAlgorithm", "AntColony",
-            "BayesianOptimization", "ReinforcementLearning", "ProxyModels", "Accelerator", "NASBench201",
+            "BayesianOptimization", "ReinforcementLearning", "ProxyModels", "Accelerator", "NASBench201", "Supernet",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
@@ -81,7 +81,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "ProxyModels", "GymTransport", "CZeroMQ", "Accelerator"],
+        .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "ProxyModels", "GymTransport", "CZeroMQ", "Accelerator", "Supernet"],
                           path: "Benchmarks/GymBench"),
 
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),

@@ -81,6 +81,7 @@ try benchMemoryController()
 try benchBroker()
 try benchProxy()
 try benchAccelerator()
+try benchSupernet()
 
 
 // Suggestion time against history size: each agent on Branin-v0 after n observations, mean of 20

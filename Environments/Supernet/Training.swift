@@ -10,6 +10,17 @@ public enum SupernetSampler: String, CaseIterable, Codable, Sendable {
     /// BigNAS, ECCV 2020): the largest subnet on the labels, then the smallest and two random subnets on
     /// the largest's predicted distribution, gradients summed.
     case sandwich
+    /// Progressive shrinking (Cai et al., Once-for-All, ICLR 2020): the first quarter of the epochs trains
+    /// the largest subnet alone; then kernels become elastic, then depths, then widths (the resolution is
+    /// elastic throughout the later phases). Each step trains one subnet sampled from what is unlocked on
+    /// the labels and the largest subnet's predictions (half each).
+    case progressive
+    /// Complexity-aware sampling in the spirit of ShiftNAS (Su et al., 2023) and ElasticViT (Tang et al.,
+    /// ICCV 2023): subnets are grouped into four bins of MACs (quartiles of the space); each step trains
+    /// the largest subnet on the labels and two subnets from one bin — so the subnets of a step are close
+    /// in complexity — distilled from it, choosing the bin with probability proportional to its running
+    /// loss, which shifts training toward the complexities that are behind.
+    case complexity
 }
 
 /// Trains a supernet: Adam (β 0.9, 0.999), learning rate 3·10⁻³ with cosine decay to 0, batches of 64
@@ -25,6 +36,15 @@ public struct SupernetTrainer: Sendable {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
+    }
+
+    static func quartiles(_ values: [Double]) -> [Double] {
+        let sorted = values.sorted()
+        return [0.25, 0.5, 0.75].map { sorted[Int($0 * Double(sorted.count - 1))] }
+    }
+
+    static func bin(_ macs: Int, edges: [Double]) -> Int {
+        edges.firstIndex { Double(macs) <= $0 } ?? edges.count
     }
 
     /// One-hot targets, classes × batch.
@@ -45,6 +65,10 @@ public struct SupernetTrainer: Sendable {
         let stepsPerEpoch = (images.count + batchSize - 1) / batchSize
         let totalSteps = max(1, epochs * stepsPerEpoch)
         var step = 0
+        // Complexity bins: quartiles of the MACs of 2,000 random subnets; every bin starts at the initial loss.
+        var binGenerator = SeededGenerator(seed: Seeds.derive(seed, "complexity bins"))
+        let binEdges = Self.quartiles((0..<2_000).map { _ in Double(Subnet.random(using: &binGenerator).macs) })
+        var binLoss = [Double](repeating: Foundation.log(Double(Supernet.classes)), count: 4)
         for epoch in 0..<epochs {
             var order = Array(images.indices)
             order.shuffle(using: &generator)
@@ -54,23 +78,58 @@ public struct SupernetTrainer: Sendable {
                 let batch = rows.map { images[$0] }
                 let labelTargets = Self.oneHot(rows.map { labels[$0] })
                 var gradient = [Double](repeating: 0, count: parameters.count)
-                switch sampler {
-                case .uniform:
-                    let subnet = Subnet.random(using: &generator)
-                    let result = model.backward(subnet, pass: model.forward(subnet, images: batch), targets: labelTargets)
-                    epochLoss += result.loss
-                    gradient = result.gradient.flat
-                case .sandwich:
-                    let teacherPass = model.forward(.largest, images: batch)
-                    let teacher = model.backward(.largest, pass: teacherPass, targets: labelTargets)
+                // The largest subnet on the labels: its loss and gradient start the step, its predicted
+                // distribution is what students are distilled towards.
+                func teach() -> Matrix {
+                    let pass = model.forward(.largest, images: batch)
+                    let teacher = model.backward(.largest, pass: pass, targets: labelTargets)
                     epochLoss += teacher.loss
                     gradient = teacher.gradient.flat
-                    let soft = Supernet.softmax(teacherPass.logits)
-                    for subnet in [Subnet.smallest, .random(using: &generator), .random(using: &generator)] {
-                        let student = model.backward(subnet, pass: model.forward(subnet, images: batch), targets: soft)
-                        let flat = student.gradient.flat
-                        for index in gradient.indices { gradient[index] += flat[index] }
+                    return Supernet.softmax(pass.logits)
+                }
+                // A student's gradient added to the step's; its loss.
+                func learn(_ subnet: Subnet, _ targets: Matrix) -> Double {
+                    let student = model.backward(subnet, pass: model.forward(subnet, images: batch), targets: targets)
+                    let flat = student.gradient.flat
+                    for index in gradient.indices { gradient[index] += flat[index] }
+                    return student.loss
+                }
+                switch sampler {
+                case .uniform:
+                    epochLoss += learn(.random(using: &generator), labelTargets)
+                case .progressive:
+                    let phase = min(3, 4 * epoch / max(1, epochs))
+                    if phase == 0 {
+                        epochLoss += learn(.largest, labelTargets)
+                    } else {
+                        var subnet = Subnet.random(using: &generator)
+                        if phase < 3 { subnet.widths = Subnet.largest.widths }
+                        if phase < 2 { subnet.depths = Subnet.largest.depths }
+                        let soft = Supernet.softmax(model.forward(.largest, images: batch).logits)
+                        var targets = labelTargets
+                        for index in targets.storage.indices { targets.storage[index] = 0.5 * (targets.storage[index] + soft.storage[index]) }
+                        epochLoss += learn(subnet, targets)
                     }
+                case .complexity:
+                    let soft = teach()
+                    // A bin with probability ∝ its running loss, then two subnets from it.
+                    let total = binLoss.reduce(0, +)
+                    var pick = generator.nextUnit() * total
+                    var bin = 0
+                    while bin < binLoss.count - 1 && pick >= binLoss[bin] {
+                        pick -= binLoss[bin]
+                        bin += 1
+                    }
+                    var lossInBin = 0.0
+                    for _ in 0..<2 {
+                        var subnet = Subnet.random(using: &generator)
+                        for _ in 0..<200 where Self.bin(subnet.macs, edges: binEdges) != bin { subnet = Subnet.random(using: &generator) }
+                        lossInBin += learn(subnet, soft) / 2
+                    }
+                    binLoss[bin] = 0.9 * binLoss[bin] + 0.1 * lossInBin
+                case .sandwich:
+                    let soft = teach()
+                    for subnet in [Subnet.smallest, .random(using: &generator), .random(using: &generator)] { _ = learn(subnet, soft) }
                 }
                 // Adam with bias correction and a cosine schedule.
                 step += 1

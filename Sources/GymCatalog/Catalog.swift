@@ -9,6 +9,7 @@ import NASBench201
 import ProxyModels
 import RandomSearch
 import ReinforcementLearning
+import Supernet
 import SyntheticEnvironments
 
 /// Every environment and agent that ships with DesignGym, registered by id.
@@ -43,6 +44,10 @@ public enum Catalog {
             id: NASBench201Environment.id,
             summary: "NAS-Bench-201 cells with the accuracies the benchmark measured on CIFAR-10, CIFAR-100 and ImageNet16-120"
         ) { try NASBench201Environment(options: $0) })
+        registry.register(EnvironmentEntry(
+            id: SupernetEnvironment.id,
+            summary: "subnets of a weight-shared supernet trained here on the UCI digits, evaluated with inherited weights"
+        ) { try SupernetEnvironment(options: $0) })
         registry.register(EnvironmentFamily(
             prefix: ProxyEnvironment.prefix, parameterName: "<file>",
             summary: "a proxy model saved by `gym proxy train`, standing in for its environment"

@@ -73,12 +73,37 @@ public struct MetricSpec: Codable, Hashable, Sendable {
     public var goal: Goal
     /// One sentence saying what is measured.
     public var summary: String
+    /// False for a metric measured on this machine (a timing), which differs from run to run even when
+    /// everything else is deterministic; conformance checks leave it out of repeatability.
+    public var isDeterministic: Bool
 
     /// Creates a metric spec.
-    public init(name: String, unit: String, goal: Goal, summary: String = "") {
+    public init(name: String, unit: String, goal: Goal, summary: String = "", isDeterministic: Bool = true) {
         self.name = name
         self.unit = unit
         self.goal = goal
         self.summary = summary
+        self.isDeterministic = isDeterministic
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, unit, goal, summary, isDeterministic = "is_deterministic" }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        unit = try container.decode(String.self, forKey: .unit)
+        goal = try container.decode(Goal.self, forKey: .goal)
+        summary = try container.decodeIfPresent(String.self, forKey: .summary) ?? ""
+        isDeterministic = try container.decodeIfPresent(Bool.self, forKey: .isDeterministic) ?? true
+    }
+
+    /// Writes `is_deterministic` only when false, so specs stored before it existed read the same.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(goal, forKey: .goal)
+        try container.encode(summary, forKey: .summary)
+        if !isDeterministic { try container.encode(false, forKey: .isDeterministic) }
     }
 }

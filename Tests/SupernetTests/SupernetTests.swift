@@ -83,3 +83,65 @@ import Testing
         #expect(trainer.train(images: images, labels: labels, seed: 5) != trainer.train(images: images, labels: labels, seed: 6))
     }
 }
+
+@Suite struct SupernetEnvironmentTests {
+    @Test func cachedWeightsGiveTheSameAccuracyAndTheDesignSetsTheSubnet() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("supernet-\(UUID().uuidString)").path
+        let options = EnvironmentOptions(values: ["epochs": "2", "sampler": "uniform", "cache_dir": folder])
+        let environment = try SupernetEnvironment(options: options)
+        let design = environment.spec.space.defaultDesign
+        #expect(SupernetEnvironment.subnet(design) == .largest)
+        let first = environment.measure(design)
+        #expect(first.status == .ok, "\(first.message ?? "")")
+        #expect(first.metrics["macs"] == Double(Subnet.largest.macs) && first.metrics["parameters"] == Double(Subnet.largest.parameters))
+        #expect(first.metrics["latency_us"]! > 0)
+        // Another instance reads the same weights: the same accuracy.
+        let again = try SupernetEnvironment(options: options).measure(design)
+        #expect(again.metrics["accuracy"] == first.metrics["accuracy"])
+        // The weights on disk are the weights in use.
+        let file = URL(fileURLWithPath: folder).appendingPathComponent("\(environment.trainingKey).json")
+        let stored = try JSONDecoder().decode(Supernet.self, from: try Data(contentsOf: file))
+        #expect(stored == (try environment.trained().model))
+        // A smaller subnet: depth 1 and width 0.5 in both stages, 3×3 kernels, 6×6 input is the smallest.
+        var small = design
+        for (name, value) in [("depth_1", 1.0), ("depth_2", 1), ("width_1", 0.5), ("width_2", 0.5), ("resolution", 6)] {
+            small[name] = value == value.rounded() ? .int(Int(value)) : .double(value)
+        }
+        for stage in 1...2 { for block in 1...3 { small["kernel_\(stage)_\(block)"] = .int(3) } }
+        #expect(SupernetEnvironment.subnet(try environment.spec.space.validate(small)) == .smallest)
+    }
+
+    @Test func badOptionsAreNamed() {
+        #expect(throws: EnvironmentError.self) { try SupernetEnvironment(options: EnvironmentOptions(values: ["sampler": "greedy"])) }
+        #expect(throws: EnvironmentError.self) { try SupernetEnvironment(options: EnvironmentOptions(values: ["epochs": "0"])) }
+        #expect(throws: EnvironmentError.self) { try SupernetEnvironment(options: EnvironmentOptions(values: ["nope": "1"])) }
+    }
+}
+
+@Suite struct SupernetSamplerTests {
+    @Test(arguments: SupernetSampler.allCases)
+    func everySamplerTrainsAndIsDeterministic(_ sampler: SupernetSampler) throws {
+        let digits = try Digits.bundled()
+        let images = Array(digits.images.prefix(256)), labels = Array(digits.labels.prefix(256))
+        var losses: [Double] = []
+        let trainer = SupernetTrainer(sampler: sampler, epochs: 4)
+        let model = trainer.train(images: images, labels: labels, seed: 3) { _, loss in losses.append(loss) }
+        // The loss starts near ln 10 ≈ 2.30 (ten equally likely classes) and falls.
+        #expect(losses.count == 4 && losses.last! < losses.first!, "\(sampler): \(losses)")
+        #expect(trainer.train(images: images, labels: labels, seed: 3) == model)
+    }
+
+    @Test func acceleratorLatencyMapsEverySubnetLayer() throws {
+        let layers = SupernetEnvironment.acceleratorLayers(.largest)
+        // Stem, six blocks, classifier; their MACs are the subnet's.
+        #expect(layers.count == 8 && layers.reduce(0) { $0 + $1.macs } == Subnet.largest.macs)
+        let large = try SupernetEnvironment.acceleratorCycles(.largest, on: .eyerissLike)
+        let small = try SupernetEnvironment.acceleratorCycles(.smallest, on: .eyerissLike)
+        #expect(large > small && small > 0)
+        #expect(try SupernetEnvironment.acceleratorCycles(.largest, on: .eyerissLike) == large)
+        let environment = try SupernetEnvironment(options: EnvironmentOptions(values: ["latency": "accelerator"]))
+        let deterministic = environment.spec.metrics.allSatisfy { $0.isDeterministic }
+        #expect(deterministic)
+        #expect(throws: EnvironmentError.self) { try SupernetEnvironment(options: EnvironmentOptions(values: ["accelerator": "tpu-like"])) }
+    }
+}
