@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
         .executableTarget(name: "gym", dependencies: [
             "GymCore", "GymStore", "Experiments", "GymCatalog", "GymTestSupport", "GymTransport", "ProxyModels",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 
         .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "ProxyModels", "GymTransport", "CZeroMQ", "Accelerator", "Supernet"],

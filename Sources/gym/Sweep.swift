@@ -1,0 +1,106 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import GymCatalog
+import GymCore
+import GymStore
+import Yams
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run every experiment of a sweep file that the database does not hold complete yet.",
+        discussion: """
+            A sweep file (YAML or JSON) names environments and workloads, objectives, agents with a grid, a registered \\
+            preset (such as archgym) or random samples of their hyperparameters, seeds, and one budget for all runs. \\
+            Runs already complete are skipped, interrupted ones resumed, so a sweep stopped by Ctrl-C or a crash \\
+            continues where it was. Each run is an ordinary experiment named `sweep <name> <key>`.
+            Example file:
+              name: dram-lottery
+              budget: 500
+              seeds: 3
+              environments: [{id: MemoryController-v0, workloads: [random]}]
+              objectives: [default]
+              agents:
+                - {id: random}
+                - {id: genetic, preset: archgym}
+                - {id: bayesian, samples: 2}
+            Examples:
+              gym sweep dram.yaml --jobs 2
+              gym sweep dram.yaml --dry-run
+            """)
+
+    @Argument(help: "The sweep file (.yaml, .yml or .json).")
+    var file: String
+
+    @Option(help: "Experiments run at once.")
+    var jobs: Int = 1
+
+    @Flag(help: "List the runs and what would happen to each, and run nothing.")
+    var dryRun = false
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        try reportingErrors {
+            guard jobs >= 1 else { throw CLIError("--jobs must be at least 1") }
+            let sweep = try Self.load(file)
+            let runs = try sweep.expand(registry: Catalog.registry)
+            try FileManager.default.createDirectory(at: URL(fileURLWithPath: database.path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            let store = try TrajectoryStore(path: database.path)
+            let runner = SweepRunner(registry: Catalog.registry, store: store)
+            let plan = try runner.plan(runs)
+            say("Sweep \(sweep.name): \(runs.count) runs of \(sweep.budget) evaluations — \(plan.complete.count) complete, \(plan.resume.count) to resume, \(plan.start.count) to start")
+            if dryRun {
+                let resumed = Set(plan.resume.map(\.0.key)), done = Set(plan.complete.map(\.key))
+                for run in runs {
+                    say("  \(done.contains(run.key) ? "complete" : resumed.contains(run.key) ? "resume  " : "start   ")  \(run.key)  \(run.label)")
+                }
+                return
+            }
+            let status = try runner.run(runs, jobs: jobs) { status, line in
+                let left = status.remaining.map { String(format: ", about %.0f s left", $0) } ?? ""
+                FileHandle.standardOutput.write(Data("[\(status.done)/\(status.total) done, \(status.running) running, \(status.failed) failed\(left)] \(line)\n".utf8))
+            }
+            say("Sweep \(sweep.name): \(status.done) of \(status.total) runs complete, \(status.failed) failed, in \(String(format: "%.1f", status.elapsed)) s. Results in \(database.path).")
+            if status.failed > 0 { throw ExitCode(1) }
+        }
+    }
+
+    /// Writes a line to standard output at once (runs report from several threads).
+    func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+    static func load(_ path: String) throws -> SweepFile {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw CLIError("cannot read the sweep file \(path)")
+        }
+        let json: Data
+        let lowered = path.lowercased()
+        if lowered.hasSuffix(".yaml") || lowered.hasSuffix(".yml") {
+            guard let object = try? Yams.load(yaml: text), JSONSerialization.isValidJSONObject(object) else {
+                throw CLIError("\(path) is not a YAML mapping")
+            }
+            json = try JSONSerialization.data(withJSONObject: object)
+        } else {
+            json = data
+        }
+        do {
+            return try JSONDecoder().decode(SweepFile.self, from: json)
+        } catch let error as DecodingError {
+            throw CLIError("\(path) is not a sweep file: \(Self.describe(error)); see gym sweep --help")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, let context): return "missing \"\(key.stringValue)\"" + path(context)
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return context.debugDescription + path(context)
+        @unknown default: return "\(error)"
+        }
+    }
+
+    static func path(_ context: DecodingError.Context) -> String {
+        context.codingPath.isEmpty ? "" : " at " + context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import GymCatalog
+import GymCore
+import GymStore
+import Testing
+@testable import Experiments
+
+@Suite struct SweepTests {
+    static func sweep(_ json: String) throws -> SweepFile {
+        try JSONDecoder().decode(SweepFile.self, from: Data(json.utf8))
+    }
+
+    static let example = """
+        {"name": "t", "budget": 12, "seeds": 3,
+         "environments": [{"id": "Branin-v0"}, {"id": "ZDT1-v0"}],
+         "objectives": ["default"],
+         "agents": [{"id": "random"}, {"id": "genetic", "grid": {"population": [8, 16], "elites": [1, 2]}}, {"id": "ant-colony", "samples": 2}]}
+        """
+
+    @Test func expansionIsTheProductOfItsAxesWithOneBudget() throws {
+        let runs = try Self.sweep(Self.example).expand(registry: Catalog.registry)
+        // 2 environments × 1 objective × (1 + 2·2 + 2 settings) × 3 seeds = 42 runs.
+        #expect(runs.count == 2 * 1 * (1 + 4 + 2) * 3)
+        #expect(runs.allSatisfy { $0.configuration.budget.evaluations == 12 && $0.configuration.budget.seconds == nil })
+        #expect(Set(runs.map(\.key)).count == runs.count)
+        #expect(try Self.sweep(Self.example).expand(registry: Catalog.registry).map(\.key) == runs.map(\.key))
+        // A preset is the agent's registered grid.
+        let preset = try Self.sweep(#"{"name": "p", "budget": 5, "seeds": [4], "environments": [{"id": "Branin-v0"}], "agents": [{"id": "genetic", "preset": "archgym"}]}"#)
+            .expand(registry: Catalog.registry)
+        #expect(preset.count == (try Catalog.registry.agent("genetic").settings(ofGrid: "archgym")!.count))
+        #expect(preset.allSatisfy { $0.configuration.seed == 4 })
+    }
+
+    @Test func badSweepsSayWhatIsWrong() throws {
+        func message(_ json: String) -> String {
+            do {
+                _ = try Self.sweep(json).expand(registry: Catalog.registry)
+                return "accepted"
+            } catch {
+                return String(describing: error)
+            }
+        }
+        let base = #""name": "x", "budget": 5, "seeds": 1, "environments": [{"id": "Branin-v0"}]"#
+        #expect(message("{\(base), \"agents\": [{\"id\": \"genetic\", \"grid\": {\"size\": [1]}}]}").contains("unknown parameter 'size'"))
+        #expect(message("{\(base), \"agents\": [{\"id\": \"genetic\", \"preset\": \"nope\"}]}").contains("has no preset 'nope'; it has: archgym"))
+        #expect(message("{\(base), \"agents\": [{\"id\": \"nobody\"}]}").contains("nobody"))
+        #expect(message("{\(base), \"objectives\": [\"speed:max\"], \"agents\": [{\"id\": \"random\"}]}").contains("objective 'speed:max'"))
+        #expect(message("{\(base), \"agents\": [{\"id\": \"random\"}, {\"id\": \"random\"}]}").contains("two runs of the sweep are the same"))
+        #expect(message(#"{"name": "x", "budget": 0, "seeds": 1, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "random"}]}"#).contains("budget"))
+    }
+
+    @Test func aResumedSweepRunsOnlyWhatIsMissing() throws {
+        let store = try TrajectoryStore(path: temporaryDatabasePath())
+        let runs = try Self.sweep(#"{"name": "r", "budget": 10, "seeds": 2, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "random"}, {"id": "random-walker"}]}"#)
+            .expand(registry: Catalog.registry)
+        let runner = SweepRunner(registry: Catalog.registry, store: store)
+        // Half the sweep, as if it had been stopped there.
+        let first = try runner.run(Array(runs.prefix(2)), jobs: 2)
+        #expect(first.done == 2 && first.failed == 0)
+        // One of those is marked interrupted, as a crash mid-run would leave it.
+        let interrupted = try store.experiments().first { $0.name == runs[1].experimentName }!
+        try store.finishExperiment(interrupted.id!, status: .interrupted, elapsed: 0)
+        let plan = try runner.plan(runs)
+        #expect(plan.complete.map(\.key) == [runs[0].key])
+        #expect(plan.resume.map(\.0.key) == [runs[1].key] && plan.resume[0].1 == interrupted.id)
+        #expect(plan.start.map(\.key) == [runs[2].key, runs[3].key])
+        final class Lines: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [String] = []
+        }
+        let collected = Lines()
+        let status = try runner.run(runs, jobs: 1) { _, line in collected.lock.withLock { collected.all.append(line) } }
+        let lines = collected.all
+        #expect(status.done == 4 && status.skipped == 1 && status.failed == 0)
+        #expect(lines.count == 3 && lines[0].hasPrefix("resumed") && lines.dropFirst().allSatisfy { $0.hasPrefix("ran") })
+        // Every run is stored once, complete, with its full budget; nothing is left to do.
+        let records = try store.experiments()
+        #expect(records.count == 4 && records.allSatisfy { $0.status == .completed })
+        #expect(try records.allSatisfy { try store.trialCount(experiment: $0.id!) == 10 })
+        #expect(try runner.plan(runs).complete.count == 4)
+    }
+}
