@@ -14,5 +14,5 @@ struct Gym: ParsableCommand {
               gym show                         the experiments in the database
             """,
         version: DesignGym.version,
-        subcommands: [List.self, Describe.self, DescribeAgent.self, Serve.self, Broker.self, Worker.self, Keygen.self, Proxy.self, Run.self, SweepCommand.self, Evaluate.self, Show.self, Export.self, Check.self])
+        subcommands: [List.self, Describe.self, DescribeAgent.self, Serve.self, Broker.self, Worker.self, Keygen.self, Proxy.self, Run.self, SweepCommand.self, ReportCommand.self, Evaluate.self, Show.self, Export.self, Check.self])
 }

@@ -1,0 +1,55 @@
+import Foundation
+import GymCatalog
+import GymCore
+import GymStore
+import Testing
+@testable import Experiments
+
+@Suite struct ReportTests {
+    @Test func quantilesInterpolateBetweenOrderStatistics() {
+        // [1, 2, 3, 4]: the lower quartile sits a quarter of the way from 1 to 4 in rank, 1 + 0.75·(2 − 1).
+        #expect(Report.quantile([4, 1, 3, 2], 0.25) == 1.75)
+        #expect(Report.quantile([4, 1, 3, 2], 0.5) == 2.5)
+        #expect(Report.quantile([7], 0.9) == 7)
+        #expect(Report.ticks(0, 10) == [0, 2, 4, 6, 8, 10])
+    }
+
+    @Test func aReportHoldsWhatTheTrialsSay() throws {
+        let store = try TrajectoryStore(path: temporaryDatabasePath())
+        let sweep = try JSONDecoder().decode(SweepFile.self, from: Data(#"{"name": "rep", "budget": 15, "seeds": 3, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "random"}, {"id": "genetic"}]}"#.utf8))
+        try SweepRunner(registry: Catalog.registry, store: store).run(try sweep.expand(registry: Catalog.registry), jobs: 2)
+        let records = try store.experiments()
+        let report = try Report(store: store, experiments: records, title: "test")
+        #expect(report.groups.count == 1)
+        let group = report.groups[0]
+        #expect(group.agents.map(\.agent) == ["genetic", "random"])
+        // Each run's final is the best reward among its trials; the target is the median of all finals.
+        var finals: [Double] = []
+        for agent in group.agents {
+            #expect(agent.runs.count == 3)
+            for run in agent.runs {
+                let best = try store.trials(experiment: run.experiment).compactMap(\.reward).max()!
+                #expect(run.final == best && run.curve.count == 15)
+                finals.append(best)
+            }
+            let own = agent.runs.compactMap(\.final).sorted()
+            #expect(agent.finals == [own[0], (own[0] + own[1]) / 2, own[1], (own[1] + own[2]) / 2, own[2]])
+        }
+        let target = finals.sorted()[finals.count / 2 - 1...finals.count / 2].reduce(0, +) / 2
+        #expect(group.target == target)
+        // Evaluations to the target: the first evaluation whose best-so-far reaches it, median over the runs that do.
+        for agent in group.agents {
+            let reached = agent.runs.compactMap { run in run.curve.firstIndex { ($0 ?? -.infinity) >= target }.map { Double($0 + 1) } }
+            #expect(agent.reachedTarget == reached.count)
+            #expect(agent.evaluationsToTarget == (reached.isEmpty ? nil : Report.quantile(reached, 0.5)))
+        }
+        // The pages hold a curve and a box per agent, every run, and nothing from the network.
+        let html = report.html
+        #expect(html.components(separatedBy: "<polyline class=\"median\"").count - 1 == 2)
+        #expect(html.components(separatedBy: "<rect class=\"box\"").count - 1 == 2)
+        #expect(records.allSatisfy { html.contains("gym show \($0.id!)") })
+        #expect(!html.contains("<script") && html.components(separatedBy: "http").count - 1 == 2)  // the two SVG namespaces
+        let markdown = report.markdown
+        #expect(markdown.contains("| genetic | 3 |") && markdown.contains("| random | 3 |"))
+    }
+}
