@@ -74,45 +74,9 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let store = try reportingErrors { try TrajectoryStore(path: database.path) }
-        var registry = Catalog.registry
-        let security = try curve.settings()
-        if security != nil && remote == nil { throw CLIError("--curve-server-key needs --remote") }
-        if let remote {
-            // The same loop, with the environment's evaluations on the server.
-            var remoteRegistry = Registry()
-            for entry in registry.environments {
-                remoteRegistry.register(EnvironmentEntry(id: entry.id, summary: entry.summary) { options in
-                    try RemoteEnvironment(endpoint: remote, environment: entry.id, options: options, curve: security)
-                })
-            }
-            for entry in registry.agents { remoteRegistry.register(entry) }
-            registry = remoteRegistry
-        }
-        var pool: WorkerPool?
-        var localWorkers: LocalWorkers?
-        defer {
-            localWorkers?.stop()
-            pool?.stop()
-        }
-        if let workers {
-            guard workers >= 1, remote == nil else {
-                throw CLIError(workers < 1 ? "--workers must be at least 1" : "--workers and --remote cannot be combined; run `gym broker` and point --remote at it")
-            }
-            // The broker's machinery in this process: evaluations go to worker processes, results come back
-            // here, and this process alone writes the database.
-            let workerPool = try reportingErrors {
-                try WorkerPool(endpoint: "tcp://127.0.0.1:*", settings: WorkerPool.Settings(evaluationTimeout: evaluationTimeout))
-            }
-            let endpoint = try reportingErrors { try workerPool.start() }
-            pool = workerPool
-            localWorkers = try reportingErrors { try LocalWorkers(count: workers, endpoint: endpoint) }
-            guard workerPool.waitForWorkers(workers, timeout: 60) else {
-                throw CLIError("only \(workerPool.workerCount) of \(workers) worker processes connected within 60 s")
-            }
-            registry = PooledEnvironment.registry(registry, pool: workerPool)
-        } else if evaluationTimeout != nil {
-            throw CLIError("--evaluation-timeout needs --workers (a local evaluation cannot be abandoned safely)")
-        }
+        let placement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout, curve: try curve.settings())
+        defer { placement.stop() }
+        let registry = placement.registry
         let runner = ExperimentRunner(registry: registry, store: store)
         let reporter = ProgressReporter(style: progress)
         let interrupt = installInterruptHandler(runner)

@@ -27,6 +27,8 @@ struct SweepCommand: ParsableCommand {
                 - {id: bayesian, samples: 2}
             Examples:
               gym sweep dram.yaml --jobs 2
+              gym sweep dram.yaml --jobs 8 --workers 8
+              gym sweep dram.yaml --jobs 64 --remote tcp://broker-host:5555 --curve-server-key broker.pub
               gym sweep dram.yaml --dry-run
             """)
 
@@ -39,6 +41,17 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "List the runs and what would happen to each, and run nothing.")
     var dryRun = false
 
+    @Option(help: "Evaluate on a server or broker at this endpoint (see `gym broker`; docs/SCALE_OUT.md) instead of in this process.")
+    var remote: String?
+
+    @Option(help: "Evaluate in this many local worker processes, shared by the runs.")
+    var workers: Int?
+
+    @Option(help: "With --workers: seconds an evaluation may run before it is recorded as a timeout.")
+    var evaluationTimeout: Double?
+
+    @OptionGroup var curve: CurveClientOptions
+
     @OptionGroup var database: DatabaseOption
 
     func run() throws {
@@ -48,8 +61,7 @@ struct SweepCommand: ParsableCommand {
             let runs = try sweep.expand(registry: Catalog.registry)
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: database.path).deletingLastPathComponent(), withIntermediateDirectories: true)
             let store = try TrajectoryStore(path: database.path)
-            let runner = SweepRunner(registry: Catalog.registry, store: store)
-            let plan = try runner.plan(runs)
+            let plan = try SweepRunner(registry: Catalog.registry, store: store).plan(runs)
             say("Sweep \(sweep.name): \(runs.count) runs of \(sweep.budget) evaluations — \(plan.complete.count) complete, \(plan.resume.count) to resume, \(plan.start.count) to start")
             if dryRun {
                 let resumed = Set(plan.resume.map(\.0.key)), done = Set(plan.complete.map(\.key))
@@ -58,7 +70,9 @@ struct SweepCommand: ParsableCommand {
                 }
                 return
             }
-            let status = try runner.run(runs, jobs: jobs) { status, line in
+            let placement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout, curve: try curve.settings())
+            defer { placement.stop() }
+            let status = try SweepRunner(registry: placement.registry, store: store).run(runs, jobs: jobs) { status, line in
                 let left = status.remaining.map { String(format: ", about %.0f s left", $0) } ?? ""
                 FileHandle.standardOutput.write(Data("[\(status.done)/\(status.total) done, \(status.running) running, \(status.failed) failed\(left)] \(line)\n".utf8))
             }

@@ -252,6 +252,33 @@ import Testing
         #expect(missing.status != 0 && missing.error.contains("no experiments of Ackley-v0"))
     }
 
+    @Test func aSweepRunsOnWorkersResumesAndReports() throws {
+        let db = GymProcess.databasePath()
+        let folder = URL(fileURLWithPath: db).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("sweep.yaml").path
+        try """
+            name: cli
+            budget: 12
+            seeds: 2
+            environments: [{id: Branin-v0}]
+            agents: [{id: random}, {id: genetic, grid: {population: [4, 8]}}]
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let dry = try GymProcess.run(["sweep", file, "--db", db, "--dry-run"])
+        #expect(dry.status == 0 && dry.output.contains("Sweep cli: 6 runs of 12 evaluations — 0 complete, 0 to resume, 6 to start"), "\(dry.error)")
+        let first = try GymProcess.run(["sweep", file, "--db", db, "--jobs", "2", "--workers", "2"])
+        #expect(first.status == 0 && first.output.contains("Sweep cli: 6 of 6 runs complete, 0 failed"), "\(first.output)\(first.error)")
+        let again = try GymProcess.run(["sweep", file, "--db", db])
+        #expect(again.output.contains("6 complete, 0 to resume, 0 to start"))
+        let report = try GymProcess.run(["report", "--sweep", "cli", "--db", db, "--format", "markdown"])
+        #expect(report.status == 0 && report.output.contains("| genetic | 4 |") && report.output.contains("| random | 2 |"), "\(report.error)")
+        let html = folder.appendingPathComponent("report.html").path
+        #expect(try GymProcess.run(["report", "--sweep", "cli", "--db", db, "--out", html]).status == 0)
+        #expect(try String(contentsOfFile: html, encoding: .utf8).contains("<svg"))
+        let neither = try GymProcess.run(["report", "--db", db])
+        #expect(neither.status != 0 && neither.error.contains("give --sweep NAME or --experiment ID"))
+    }
+
     @Test func anAcceleratorMappingIsEvaluatedFromFiles() throws {
         // The 2×2 case computed by hand in CostModelTests, as YAML files: 16 cycles, 6,352 pJ.
         let folder = URL(fileURLWithPath: GymProcess.databasePath()).deletingLastPathComponent()
