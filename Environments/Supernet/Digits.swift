@@ -14,14 +14,26 @@ public struct Digits: Sendable {
         public let description: String
     }
 
-    /// The bundled data set.
+    /// The bundled data set, read once per process.
     public static func bundled() throws -> Digits {
+        cache.lock.lock()
+        defer { cache.lock.unlock() }
+        if let digits = cache.digits { return digits }
         let url = Bundle.module.bundleURL.appendingPathComponent("Resources/digits.csv")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw Missing(description: "the bundled digits data set is missing from the installation")
         }
-        return try parse(text)
+        let digits = try parse(text)
+        cache.digits = digits
+        return digits
     }
+
+    private final class Cache: @unchecked Sendable {
+        let lock = NSLock()
+        var digits: Digits?
+    }
+
+    private static let cache = Cache()
 
     /// Parses rows of 64 pixel values and a label.
     public static func parse(_ text: String) throws -> Digits {

@@ -165,7 +165,7 @@ public final class SessionService: @unchecked Sendable {
                 var evaluations = [Evaluation?](repeating: nil, count: canonical.count)
                 if episode.environment is any ConcurrentlyEvaluable && canonical.count > 1 {
                     // Evaluations run elsewhere (on a broker's workers): keep them all in flight at once.
-                    let slots = Slots(count: canonical.count)
+                    let slots = Slots<Evaluation>(count: canonical.count)
                     let environment = episode.environment
                     // Threads of their own: each waits on a worker, and a blocked shared pool grows slowly.
                     let done = DispatchSemaphore(value: 0)
@@ -364,17 +364,5 @@ public final class SessionService: @unchecked Sendable {
             }
         }
         return Design(values)
-    }
-}
-
-/// Results written by concurrent evaluations, one slot each.
-private final class Slots: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var values: [Evaluation?]
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Evaluation) {
-        lock.lock()
-        values[index] = value
-        lock.unlock()
     }
 }

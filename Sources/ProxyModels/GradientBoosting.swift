@@ -42,19 +42,11 @@ public struct GradientBoosting: Sendable, Codable, Equatable {
         }
         guard settings.bags >= 1 else { throw ProxyError.invalidSetting("boosting needs at least one bag, not \(settings.bags)") }
         let base = y.reduce(0, +) / Double(y.count)
-        final class Bags: @unchecked Sendable {
-            let lock = NSLock()
-            var trees: [[RegressionTree]]
-            init(_ count: Int) { trees = Array(repeating: [], count: count) }
-        }
-        let bags = Bags(settings.bags)
+        let bags = Slots<[RegressionTree]>(count: settings.bags)
         DispatchQueue.concurrentPerform(iterations: settings.bags) { bag in
-            let trees = Self.boost(x: x, y: y, base: base, settings: settings, seed: bag == 0 ? seed : Seeds.derive(seed, "bag \(bag)"))
-            bags.lock.lock()
-            bags.trees[bag] = trees
-            bags.lock.unlock()
+            bags.set(bag, Self.boost(x: x, y: y, base: base, settings: settings, seed: bag == 0 ? seed : Seeds.derive(seed, "bag \(bag)")))
         }
-        ensemble = TreeEnsemble(bags.trees.flatMap { $0 }, offset: base, scale: settings.learningRate / Double(settings.bags))
+        ensemble = TreeEnsemble(bags.values.flatMap { $0! }, offset: base, scale: settings.learningRate / Double(settings.bags))
     }
 
     private static func boost(x: [[Double]], y: [Double], base: Double, settings: Settings, seed: UInt64) -> [RegressionTree] {

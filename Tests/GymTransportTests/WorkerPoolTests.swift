@@ -30,7 +30,7 @@ import Testing
         defer { workers.forEach { $0.stop() } }
         #expect(pool.waitForWorkers(3, timeout: 10))
         let (local, designs) = try Self.designs(40, seed: 1)
-        let results = Results(count: designs.count)
+        let results = Slots<Evaluation>(count: designs.count)
         DispatchQueue.concurrentPerform(iterations: designs.count) { index in
             results.set(index, pool.evaluate(environment: "Branin-v0", options: EnvironmentOptions(seed: 5), design: designs[index]))
         }
@@ -50,7 +50,7 @@ import Testing
         try silent.send([WireJSON.encode(JSONValue.object(["type": "ready", "worker": "silent"]))])
         #expect(pool.waitForWorkers(1, timeout: 10))
         let (local, designs) = try Self.designs(1, seed: 2)
-        let result = Results(count: 1)
+        let result = Slots<Evaluation>(count: 1)
         let finished = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             result.set(0, pool.evaluate(environment: "Branin-v0", options: EnvironmentOptions(seed: 5), design: designs[0]))
@@ -82,7 +82,7 @@ import Testing
         let endpoint = try pool.start()
         defer { pool.stop() }
         let worker = GymWorker(endpoint: endpoint, registry: Catalog.registry, name: "slow", heartbeatInterval: 0.1)
-        let ending = Results(count: 1)
+        let ending = Slots<Evaluation>(count: 1)
         let ended = DispatchSemaphore(value: 0)
         Thread {
             if (try? worker.run()) == .replace { ending.set(0, Evaluation(metrics: [:])) }
@@ -130,16 +130,5 @@ import Testing
             #expect(try WireJSON.decode(Evaluation.self, value).metrics == local.measure(designs[index]).metrics)
         }
         #expect(remote.measure(designs[0]).metrics == local.measure(designs[0]).metrics)
-    }
-}
-
-final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var values: [Evaluation?]
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Evaluation) {
-        lock.lock()
-        values[index] = value
-        lock.unlock()
     }
 }
