@@ -51,6 +51,19 @@ extension Report {
             return svg
         }
 
+        /// A legend of coloured entries in one corner of the plot area.
+        func legend(_ entries: [(color: String, label: String)], right: Bool = true, bottom: Bool = true) -> String {
+            var svg = ""
+            let widest = Double(entries.map(\.label.count).max() ?? 0) * 6 + 24
+            let x = right ? width - self.right - widest : left + 10
+            for (index, entry) in entries.enumerated() {
+                let row = bottom ? height - self.bottom - 12 - 16 * Double(entries.count - 1 - index) : top + 12 + 16 * Double(index)
+                svg += "<rect x=\"\(x)\" y=\"\(row - 5)\" width=\"12\" height=\"3\" fill=\"\(entry.color)\"/>"
+                svg += "<text x=\"\(x + 18)\" y=\"\(row)\" font-size=\"11\">\(Report.escape(entry.label))</text>"
+            }
+            return svg
+        }
+
         func open(_ title: String) -> String {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(Report.escape(title))\">"
         }
@@ -69,7 +82,7 @@ extension Report {
         let yRange = low < high ? (low, high) : (low - 1, high + 1)
         let frame = Frame(xRange: (1, Double(max(length, 2))), yRange: yRange)
         func y(_ value: Double) -> Double { frame.y(max(value, yRange.0)) }
-        var svg = frame.open("best-so-far reward against evaluations") + frame.axes(xLabel: "evaluations", yLabel: "best reward so far")
+        var svg = frame.open("\(group.measure) against evaluations") + frame.axes(xLabel: "evaluations", yLabel: group.measure)
         for (index, agent) in agents.enumerated() {
             let color = palette[index % palette.count]
             let upper = agent.upper.enumerated().map { "\(frame.x(Double($0.offset + 1))),\(y($0.element))" }
@@ -77,12 +90,9 @@ extension Report {
             svg += "<polygon class=\"band\" points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"none\"/>"
             let line = agent.median.enumerated().map { "\(frame.x(Double($0.offset + 1))),\(y($0.element))" }
             svg += "<polyline class=\"median\" data-agent=\"\(escape(agent.agent))\" points=\"\(line.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>"
-            // The legend sits bottom right, where rising curves are not.
-            let row = frame.height - frame.bottom - 12 - 16 * Double(agents.count - 1 - index)
-            svg += "<rect x=\"\(frame.width - frame.right - 250)\" y=\"\(row - 5)\" width=\"12\" height=\"3\" fill=\"\(color)\"/>"
-            svg += "<text x=\"\(frame.width - frame.right - 232)\" y=\"\(row)\" font-size=\"11\">\(escape(agent.agent)) (median, quartile band; \(agent.runs.count) runs)</text>"
         }
-        return svg + "</svg>"
+        // The legend sits bottom right, where rising curves are not.
+        return svg + frame.legend(agents.enumerated().map { (palette[$0.offset % palette.count], "\($0.element.agent) (median, quartile band; \($0.element.runs.count) runs)") }) + "</svg>"
     }
 
     /// Final best reward over the runs of each agent (seeds × hyperparameter settings): box and whiskers
@@ -95,7 +105,7 @@ extension Report {
         if low == high { (low, high) = (low - 1, high + 1) }
         let frame = Frame(xRange: (0, Double(agents.count)), yRange: (low, high))
         let labels = agents.enumerated().map { (Double($0.offset) + 0.5, $0.element.agent) }
-        var svg = frame.open("final reward per agent over runs") + frame.axes(xLabel: "agent", yLabel: "final best reward", xTicks: labels)
+        var svg = frame.open("\(group.finalMeasure) per agent over runs") + frame.axes(xLabel: "agent", yLabel: group.finalMeasure, xTicks: labels)
         for (index, agent) in agents.enumerated() {
             let color = palette[index % palette.count]
             let center = frame.x(Double(index) + 0.5), half = 0.25 * (frame.x(1) - frame.x(0))
@@ -109,6 +119,53 @@ extension Report {
             }
         }
         return svg + "</svg>"
+    }
+
+    /// Each agent's Pareto front over all its runs, in the first two goals' units: the designs as dots and
+    /// the boundary of what they dominate as a staircase.
+    static func frontPlot(_ group: Group) -> String {
+        guard let pareto = group.pareto, pareto.axes.count >= 2 else { return "" }
+        let agents = group.agents.map(\.agent).filter { !(pareto.fronts[$0] ?? []).isEmpty }
+        let points = agents.flatMap { pareto.fronts[$0]! }.map(\.values).filter { $0[0].isFinite && $0[1].isFinite }
+        guard !points.isEmpty else { return "<p>No designs with every goal measured.</p>" }
+        func padded(_ values: [Double]) -> (Double, Double) {
+            let low = values.min()!, high = values.max()!
+            let margin = high > low ? 0.05 * (high - low) : max(abs(low) * 0.05, 1)
+            return (low - margin, high + margin)
+        }
+        let frame = Frame(xRange: padded(points.map { $0[0] }), yRange: padded(points.map { $0[1] }))
+        let (x, y) = (pareto.axes[0], pareto.axes[1])
+        func label(_ axis: ParetoSummary.Axis) -> String {
+            "\(axis.metric)\(axis.unit.isEmpty || axis.unit == "1" ? "" : " (\(axis.unit))"), \(axis.goal == .minimize ? "lower" : "higher") is better"
+        }
+        var svg = frame.open("Pareto fronts") + frame.axes(xLabel: label(x), yLabel: label(y))
+        for (index, agent) in agents.enumerated() {
+            let color = palette[(group.agents.firstIndex { $0.agent == agent } ?? index) % palette.count]
+            let front = pareto.fronts[agent]!.filter { $0.values[0].isFinite && $0.values[1].isFinite }
+            if pareto.axes.count == 2 {
+                // Between neighbours the boundary runs level with the point that dominates that stretch:
+                // along x first when lower x is better, else along y first.
+                var corners: [String] = []
+                for (position, point) in front.enumerated() {
+                    if position > 0 {
+                        let previous = front[position - 1]
+                        corners.append(x.goal == .minimize ? "\(frame.x(point.values[0])),\(frame.y(previous.values[1]))"
+                                                             : "\(frame.x(previous.values[0])),\(frame.y(point.values[1]))")
+                    }
+                    corners.append("\(frame.x(point.values[0])),\(frame.y(point.values[1]))")
+                }
+                svg += "<polyline class=\"front\" data-agent=\"\(escape(agent))\" points=\"\(corners.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"/>"
+            }
+            for point in front {
+                svg += "<circle class=\"front-point\" cx=\"\(frame.x(point.values[0]))\" cy=\"\(frame.y(point.values[1]))\" r=\"3\" fill=\"\(color)\">"
+                    + "<title>experiment \(point.experiment), trial \(point.trial): \(escape(point.design))</title></circle>"
+            }
+        }
+        // The legend goes in the corner worst for both goals, where no front is.
+        let entries = agents.enumerated().map { index, agent in
+            (palette[(group.agents.firstIndex { $0.agent == agent } ?? index) % palette.count], "\(agent) (\(pareto.fronts[agent]!.count) designs)")
+        }
+        return svg + frame.legend(entries, right: x.goal == .minimize, bottom: y.goal == .maximize) + "</svg>"
     }
 
     /// One self-contained HTML page: no scripts, no fonts or files from the network.
@@ -130,19 +187,24 @@ extension Report {
             """
         for group in groups {
             page += "<section class=\"group\"><h2>\(Self.escape(group.environment)) · \(Self.escape(group.workload)) · <code>\(Self.escape(group.objective))</code></h2>\n"
-            page += "<div class=\"plots\"><figure>\(Self.curvePlot(group))<figcaption>Best reward so far against evaluations: the median over each agent's runs, with the band between the quartiles.</figcaption></figure>\n"
-            page += "<figure>\(Self.lotteryPlot(group))<figcaption>The hyperparameter lottery: each agent's final best reward over its runs (seeds × settings) — box from quartile to quartile, line at the median, whiskers to the extremes, a dot per run.</figcaption></figure></div>\n"
-            page += "<table class=\"agents\"><tr><th>agent</th><th>runs</th><th>final reward, median</th><th>quartiles</th><th>min … max</th><th>evaluations to reach \(group.target.map(Self.number) ?? "—") (the median final reward)</th></tr>\n"
+            let measured = group.pareto.map { "The hypervolume of each run's front so far, \(Self.hypervolumeDefinition($0)) " } ?? ""
+            page += "<div class=\"plots\"><figure>\(Self.curvePlot(group))<figcaption>\(Self.escape(measured))\(group.pareto == nil ? "Best reward so far" : "It is plotted") against evaluations: the median over each agent's runs, with the band between the quartiles.</figcaption></figure>\n"
+            page += "<figure>\(Self.lotteryPlot(group))<figcaption>The hyperparameter lottery: each agent's \(group.finalMeasure) over its runs (seeds × settings) — box from quartile to quartile, line at the median, whiskers to the extremes, a dot per run.</figcaption></figure>\n"
+            if let pareto = group.pareto {
+                page += "<figure>\(Self.frontPlot(group))<figcaption>Pareto fronts: the designs no other design of the same agent dominates, over all its runs\(pareto.axes.count > 2 ? ", projected onto the first two of \(pareto.axes.count) goals" : ""). Hover a dot for its experiment, trial and design.</figcaption></figure>\n"
+            }
+            page += "</div>\n<table class=\"agents\"><tr><th>agent</th><th>runs</th><th>\(group.finalMeasure), median</th><th>quartiles</th><th>min … max</th><th>evaluations to reach \(group.target.map(Self.number) ?? "—") (the median \(group.finalMeasure))</th>\(group.pareto == nil ? "" : "<th>designs on its front</th>")</tr>\n"
             for agent in group.agents {
                 let f = agent.finals
                 let cells = f.isEmpty ? "<td>—</td><td>—</td><td>—</td>"
                     : "<td>\(Self.number(f[2]))</td><td>\(Self.number(f[1])) … \(Self.number(f[3]))</td><td>\(Self.number(f[0])) … \(Self.number(f[4]))</td>"
                 let efficiency = agent.evaluationsToTarget.map { "\(Self.number($0)) (\(agent.reachedTarget) of \(agent.runs.count) runs)" } ?? "not reached"
-                page += "<tr><td>\(Self.escape(agent.agent))</td><td>\(agent.runs.count)</td>\(cells)<td>\(efficiency)</td></tr>\n"
+                let front = group.pareto.map { "<td>\($0.fronts[agent.agent]?.count ?? 0)</td>" } ?? ""
+                page += "<tr><td>\(Self.escape(agent.agent))</td><td>\(agent.runs.count)</td>\(cells)<td>\(efficiency)</td>\(front)</tr>\n"
             }
-            page += "</table>\n<h3>Best designs</h3><table class=\"best\"><tr><th>reward</th><th>experiment</th><th>agent</th><th>design</th><th>metrics</th></tr>\n"
+            page += "</table>\n<h3>\(group.pareto == nil ? "Best designs" : "Designs along the Pareto front of all runs")</h3><table class=\"best\"><tr><th>\(group.pareto == nil ? "reward" : "goals")</th><th>experiment</th><th>agent</th><th>design</th><th>metrics</th></tr>\n"
             for best in group.best {
-                page += "<tr><td>\(Self.number(best.reward))</td><td>\(best.experiment)</td><td>\(Self.escape(best.agent))</td><td><code>\(Self.escape(best.design))</code></td><td>\(Self.escape(best.metrics))</td></tr>\n"
+                page += "<tr><td>\(Self.escape(best.score))</td><td>\(best.experiment)</td><td>\(Self.escape(best.agent))</td><td><code>\(Self.escape(best.design))</code></td><td>\(Self.escape(best.metrics))</td></tr>\n"
             }
             page += "</table>\n<h3>Runs</h3><table class=\"runs\"><tr><th>experiment</th><th>agent</th><th>hyperparameters</th><th>seed</th><th>trials</th><th>final</th><th>details</th></tr>\n"
             for agent in group.agents {

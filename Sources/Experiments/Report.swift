@@ -5,7 +5,8 @@ import GymStore
 /// What a set of experiments found, grouped by environment, workload and objective, then by agent:
 /// the best-so-far reward against evaluations (median and quartiles over the runs), the distribution of
 /// final results over runs (the hyperparameter lottery), evaluations to reach a target, the best designs,
-/// and the runs themselves.
+/// and the runs themselves. For a Pareto objective the measure is the hypervolume of the front found so
+/// far, and each agent's front is kept for plotting.
 public struct Report: Sendable {
     public struct Run: Sendable {
         public var experiment: Int64
@@ -14,16 +15,17 @@ public struct Report: Sendable {
         public var seed: UInt64
         public var trials: Int
         public var final: Double?
-        /// Best reward after each evaluation.
+        /// The group's measure after each evaluation: the best reward so far, or for a Pareto objective the
+        /// normalised hypervolume of the front so far.
         public var curve: [Double?]
     }
 
     public struct AgentSummary: Sendable {
         public var agent: String
         public var runs: [Run]
-        /// Final best rewards over the runs: minimum, lower quartile, median, upper quartile, maximum.
+        /// Final measures over the runs: minimum, lower quartile, median, upper quartile, maximum.
         public var finals: [Double]
-        /// Median and quartiles of the best-so-far reward at each evaluation, over the runs that reached it.
+        /// Median and quartiles of the measure at each evaluation, over the runs that reached it.
         public var median: [Double]
         public var lower: [Double]
         public var upper: [Double]
@@ -32,15 +34,55 @@ public struct Report: Sendable {
         public var reachedTarget: Int
     }
 
+    /// A design on a Pareto front, with the values of the objective's metrics in their units.
+    public struct FrontPoint: Sendable {
+        public var experiment: Int64
+        public var trial: Int
+        public var values: [Double]
+        public var design: String
+    }
+
+    /// What a Pareto objective adds: its goals, and the front each agent found over all its runs.
+    public struct ParetoSummary: Sendable {
+        public struct Axis: Sendable {
+            public var metric: String
+            public var unit: String
+            public var goal: Goal
+        }
+
+        public var axes: [Axis]
+        /// Each agent's non-dominated designs over all its runs, by the first goal's value.
+        public var fronts: [String: [FrontPoint]]
+        /// The worst and best reward of each goal over the group's trials: the hypervolume is measured in
+        /// rewards scaled to 0…1 between them, from a reference 0.1 below the worst, as a fraction of the
+        /// 1.1ᵈ box (1 would be one design best at everything).
+        public var worst: [Double]
+        public var best: [Double]
+    }
+
+    public struct BestDesign: Sendable {
+        public var experiment: Int64
+        public var agent: String
+        /// The reward, or for a Pareto objective the goals' values.
+        public var score: String
+        public var design: String
+        public var metrics: String
+    }
+
     public struct Group: Sendable {
         public var environment: String
         public var workload: String
         public var objective: String
-        /// The median of every run's final best reward in the group: the bar for sample efficiency.
+        /// The median of every run's final measure in the group: the bar for sample efficiency.
         public var target: Double?
         public var agents: [AgentSummary]
-        /// The best designs of the group: experiment, agent, reward, design and metrics.
-        public var best: [(experiment: Int64, agent: String, reward: Double, design: String, metrics: String)]
+        /// The best designs of the group (for a Pareto objective, designs spread along the group's front).
+        public var best: [BestDesign]
+        public var pareto: ParetoSummary?
+
+        /// What the curves measure, for axis labels and tables.
+        public var measure: String { pareto == nil ? "best reward so far" : "hypervolume so far (normalised)" }
+        public var finalMeasure: String { pareto == nil ? "final best reward" : "final hypervolume" }
     }
 
     public var title: String
@@ -59,14 +101,16 @@ public struct Report: Sendable {
         groups = []
         for key in order {
             let members = grouped[key]!
+            let objective = members[0].objective
+            var trialsOf: [Int64: [Trial]] = [:]
+            for record in members { trialsOf[record.id!] = try store.trials(experiment: record.id!).sorted { $0.number < $1.number } }
+            let pareto = objective.dimension > 1 ? Self.paretoSummary(members, trials: trialsOf) : nil
             var runs: [Run] = []
-            var bestTrials: [(Int64, String, Trial)] = []
             for record in members {
-                let trials = try store.trials(experiment: record.id!)
-                let curve = Analysis.bestSoFar(trials)
+                let trials = trialsOf[record.id!]!
+                let curve = pareto.map { Self.hypervolumeCurve(trials, worst: $0.worst, best: $0.best) } ?? Analysis.bestSoFar(trials)
                 runs.append(Run(experiment: record.id!, agent: record.agentID, hyperparameters: record.hyperparameters.canonicalJSON,
                                 seed: record.seed, trials: trials.count, final: curve.last ?? nil, curve: curve))
-                bestTrials += Analysis.top(trials, count: 3).map { (record.id!, record.agentID, $0) }
             }
             let finals = runs.compactMap(\.final)
             let target = finals.isEmpty ? nil : Self.quantile(finals, 0.5)
@@ -93,13 +137,94 @@ public struct Report: Sendable {
                     median: median, lower: lower, upper: upper,
                     evaluationsToTarget: reached.isEmpty ? nil : Self.quantile(reached.map(Double.init), 0.5), reachedTarget: reached.count))
             }
-            var seen = Set<String>()
-            let best = bestTrials.sorted { ($0.2.reward!, -$0.0) > ($1.2.reward!, -$1.0) }.filter { seen.insert($0.2.design.hash).inserted }.prefix(5).map { experiment, agent, trial in
-                (experiment, agent, trial.reward!, trial.design.canonicalJSON,
-                 trial.evaluation.metrics.keys.sorted().map { "\($0)=\(Self.number(trial.evaluation.metrics[$0]!))" }.joined(separator: ", "))
-            }
+            let labelled = members.flatMap { record in trialsOf[record.id!]!.map { (record.id!, record.agentID, $0) } }
+            let best = pareto.map { Self.frontDesigns(labelled, axes: $0.axes) } ?? Self.bestDesigns(labelled)
             let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
-            groups.append(Group(environment: parts[0], workload: parts[1], objective: parts[2], target: target, agents: agents, best: Array(best)))
+            groups.append(Group(environment: parts[0], workload: parts[1], objective: parts[2], target: target, agents: agents,
+                                best: best, pareto: pareto))
+        }
+    }
+
+    /// The five best distinct designs by reward.
+    static func bestDesigns(_ trials: [(Int64, String, Trial)]) -> [BestDesign] {
+        var seen = Set<String>()
+        return trials.filter { $0.2.reward != nil }
+            .sorted { ($0.2.reward!, -$0.0, -$0.2.number) > ($1.2.reward!, -$1.0, -$1.2.number) }
+            .filter { seen.insert($0.2.design.hash).inserted }.prefix(5)
+            .map { BestDesign(experiment: $0.0, agent: $0.1, score: number($0.2.reward!), design: $0.2.design.canonicalJSON, metrics: metricsText($0.2)) }
+    }
+
+    /// Up to ten distinct designs of the group's Pareto front, spread evenly along it by the first goal.
+    static func frontDesigns(_ trials: [(Int64, String, Trial)], axes: [ParetoSummary.Axis]) -> [BestDesign] {
+        let scored = trials.filter { $0.2.rewards != nil }
+        var seen = Set<String>()
+        let front = Pareto.nonDominatedIndices(scored.map { $0.2.rewards! }).map { scored[$0] }
+            .sorted { a, b in
+                let (x, y) = (a.2.rewards!, b.2.rewards!)
+                return x != y ? x.lexicographicallyPrecedes(y, by: >) : (a.0, a.2.number) < (b.0, b.2.number)
+            }
+            .filter { seen.insert($0.2.design.hash).inserted }
+        let shown = front.count <= 10 ? Array(front.indices) : (0..<10).map { $0 * (front.count - 1) / 9 }
+        return shown.map { index in
+            let (experiment, agent, trial) = front[index]
+            let values = axes.map { "\($0.metric)=\(number(trial.evaluation.metrics[$0.metric] ?? .nan))" }.joined(separator: ", ")
+            return BestDesign(experiment: experiment, agent: agent, score: values, design: trial.design.canonicalJSON, metrics: metricsText(trial))
+        }
+    }
+
+    static func metricsText(_ trial: Trial) -> String {
+        trial.evaluation.metrics.keys.sorted().map { "\($0)=\(number(trial.evaluation.metrics[$0]!))" }.joined(separator: ", ")
+    }
+
+    /// The goals of a Pareto group, its reward range, and each agent's front over all its runs.
+    static func paretoSummary(_ members: [ExperimentRecord], trials: [Int64: [Trial]]) -> ParetoSummary {
+        let record = members[0]
+        let axes = record.objective.terms.map { term in
+            ParetoSummary.Axis(metric: term.metric, unit: record.environmentSpec.metrics.first { $0.name == term.metric }?.unit ?? "",
+                               goal: term.goal ?? .minimize)
+        }
+        let dimension = axes.count
+        let vectors = members.flatMap { trials[$0.id!]! }.compactMap(\.rewards).filter { $0.count == dimension }
+        let worst = (0..<dimension).map { k in vectors.map { $0[k] }.min() ?? 0 }
+        let best = (0..<dimension).map { k in vectors.map { $0[k] }.max() ?? 1 }
+        var fronts: [String: [FrontPoint]] = [:]
+        for agent in Set(members.map(\.agentID)) {
+            let scored = members.filter { $0.agentID == agent }.flatMap { record in trials[record.id!]!.map { (record.id!, $0) } }
+                .filter { $0.1.rewards?.count == dimension }
+            var seen = Set<String>()
+            fronts[agent] = Pareto.nonDominatedIndices(scored.map { $0.1.rewards! }).map { scored[$0] }
+                .filter { seen.insert($0.1.design.hash).inserted }
+                .map { experiment, trial in
+                    FrontPoint(experiment: experiment, trial: trial.number, values: axes.map { trial.evaluation.metrics[$0.metric] ?? .nan },
+                               design: trial.design.canonicalJSON)
+                }
+                .sorted { $0.values.lexicographicallyPrecedes($1.values) }
+        }
+        return ParetoSummary(axes: axes, fronts: fronts, worst: worst, best: best)
+    }
+
+    /// Reward vectors scaled to 0…1 between the group's worst and best value of each goal.
+    static func normalised(_ rewards: [Double], worst: [Double], best: [Double]) -> [Double] {
+        zip(rewards, zip(worst, best)).map { value, range in range.1 > range.0 ? (value - range.0) / (range.1 - range.0) : 0 }
+    }
+
+    /// The normalised hypervolume of the front after each trial (nil until a trial has a reward vector):
+    /// reference point 0.1 below the worst value of each goal, divided by the 1.1ᵈ box.
+    static func hypervolumeCurve(_ trials: [Trial], worst: [Double], best: [Double]) -> [Double?] {
+        let dimension = worst.count
+        let reference = [Double](repeating: -0.1, count: dimension)
+        let box = pow(1.1, Double(dimension))
+        var front: [[Double]] = []
+        var current: Double?
+        return trials.sorted { $0.number < $1.number }.map { trial in
+            guard let rewards = trial.rewards, rewards.count == dimension else { return current }
+            let point = normalised(rewards, worst: worst, best: best)
+            if !front.contains(where: { $0 == point || Pareto.dominates($0, point) }) {
+                front.removeAll { Pareto.dominates(point, $0) }
+                front.append(point)
+                current = Pareto.hypervolume(front, reference: reference) / box
+            }
+            return current
         }
     }
 
@@ -123,19 +248,23 @@ public struct Report: Sendable {
         var lines = ["# \(title)", ""]
         for group in groups {
             lines += ["## \(group.environment) · \(group.workload) · \(group.objective)", ""]
-            if let target = group.target { lines += ["Target for sample efficiency: the median final reward over all runs, \(Self.number(target)).", ""] }
-            lines += ["| agent | runs | final reward: median | quartiles | min … max | evaluations to target |",
-                      "|---|---|---|---|---|---|"]
+            if let pareto = group.pareto {
+                lines += ["Measure: the hypervolume of each run's Pareto front, \(Self.hypervolumeDefinition(pareto))", ""]
+            }
+            if let target = group.target { lines += ["Target for sample efficiency: the median \(group.finalMeasure) over all runs, \(Self.number(target)).", ""] }
+            lines += ["| agent | runs | \(group.finalMeasure): median | quartiles | min … max | evaluations to target |\(group.pareto == nil ? "" : " designs on its front |")",
+                      "|---|---|---|---|---|---|\(group.pareto == nil ? "" : "---|")"]
             for agent in group.agents {
                 let finals = agent.finals
                 let summary = finals.isEmpty ? "— | — | —"
                     : "\(Self.number(finals[2])) | \(Self.number(finals[1])) … \(Self.number(finals[3])) | \(Self.number(finals[0])) … \(Self.number(finals[4]))"
                 let efficiency = agent.evaluationsToTarget.map { "\(Self.number($0)) (\(agent.reachedTarget) of \(agent.runs.count) runs)" } ?? "not reached"
-                lines.append("| \(agent.agent) | \(agent.runs.count) | \(summary) | \(efficiency) |")
+                let front = group.pareto.map { " \($0.fronts[agent.agent]?.count ?? 0) |" } ?? ""
+                lines.append("| \(agent.agent) | \(agent.runs.count) | \(summary) | \(efficiency) |\(front)")
             }
-            lines += ["", "Best designs:", ""]
+            lines += ["", group.pareto == nil ? "Best designs:" : "Designs along the Pareto front of all runs:", ""]
             for best in group.best {
-                lines.append("- \(Self.number(best.reward)) — experiment \(best.experiment) (\(best.agent)): `\(best.design)` \(best.metrics)")
+                lines.append("- \(best.score) — experiment \(best.experiment) (\(best.agent)): `\(best.design)` \(best.metrics)")
             }
             lines += ["", "| experiment | agent | hyperparameters | seed | trials | final | |", "|---|---|---|---|---|---|---|"]
             for agent in group.agents {
@@ -146,5 +275,12 @@ public struct Report: Sendable {
             lines.append("")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// How the hypervolume is measured, in one sentence.
+    static func hypervolumeDefinition(_ pareto: ParetoSummary) -> String {
+        "with each goal (\(pareto.axes.map { "\($0.metric) \($0.goal == .minimize ? "min" : "max")" }.joined(separator: ", "))) scaled to 0…1 "
+            + "between the worst and best value any run of the group found, from a reference 0.1 below the worst, "
+            + "as a fraction of the \(pareto.axes.count == 2 ? "1.1²" : "1.1^\(pareto.axes.count)") box: 1 would be a single design best at everything."
     }
 }

@@ -21,6 +21,9 @@ import GymStore
 ///     grid: {population_size: [16, 32], mutation_rate: [0.05, 0.2]}
 ///   - id: ant-colony
 ///     preset: archgym                # a grid registered with the agent
+///   - id: genetic
+///     preset: archgym
+///     samples: 8                     # 8 of that grid's 72 settings, drawn without replacement
 ///   - id: bayesian
 ///     samples: 4                     # settings drawn at random from the agent's hyperparameter space
 /// ```
@@ -147,8 +150,10 @@ extension SweepFile {
     /// The hyperparameter settings of one agent entry: its grid, a registered preset, random samples, or the defaults.
     func settings(of agent: AgentEntry, registry: Registry) throws -> [[String: ParameterValue]] {
         let entry: AgentEntry_ = try AgentEntry_(registry: registry, id: agent.id)
-        let given = [agent.grid != nil, agent.preset != nil, agent.samples != nil].filter { $0 }.count
-        guard given <= 1 else { throw SweepError.invalid("agent \(agent.id): give one of grid, preset or samples") }
+        guard agent.grid == nil || (agent.preset == nil && agent.samples == nil) else {
+            throw SweepError.invalid("agent \(agent.id): give a grid, a preset, samples, or a preset with samples, not a grid with either")
+        }
+        if let samples = agent.samples, samples < 1 { throw SweepError.invalid("agent \(agent.id): samples must be at least 1, not \(samples)") }
         if let grid = agent.grid {
             var settings: [[String: ParameterValue]] = [[:]]
             for key in grid.keys.sorted() {
@@ -168,10 +173,12 @@ extension SweepFile {
             guard let settings = entry.grid(preset) else {
                 throw SweepError.invalid("agent \(agent.id) has no preset '\(preset)'; it has: \(entry.gridNames.joined(separator: ", "))")
             }
-            return settings
+            guard let samples = agent.samples, samples < settings.count else { return settings }
+            // A preset with samples: that many of its settings, drawn without replacement, in grid order.
+            var generator = SeededGenerator(seed: GymCore.Seeds.derive(0, "sweep preset samples \(agent.id) \(preset)"))
+            return Array(settings.indices.shuffled(using: &generator).prefix(samples)).sorted().map { settings[$0] }
         }
         if let samples = agent.samples {
-            guard samples >= 1 else { throw SweepError.invalid("agent \(agent.id): samples must be at least 1") }
             var generator = SeededGenerator(seed: GymCore.Seeds.derive(0, "sweep samples \(agent.id)"))
             return (0..<samples).map { _ in entry.space.sample(using: &generator).values }
         }

@@ -12,7 +12,8 @@ struct SweepCommand: ParsableCommand {
         abstract: "Run every experiment of a sweep file that the database does not hold complete yet.",
         discussion: """
             A sweep file (YAML or JSON) names environments and workloads, objectives, agents with a grid, a registered \\
-            preset (such as archgym) or random samples of their hyperparameters, seeds, and one budget for all runs. \\
+            preset (such as archgym, optionally with `samples: N` of its settings) or random samples of their \\
+            hyperparameters, seeds, and one budget for all runs. sweeps/dram-lottery.yaml is a complete example. \\
             Runs already complete are skipped, interrupted ones resumed, so a sweep stopped by Ctrl-C or a crash \\
             continues where it was. Each run is an ordinary experiment named `sweep <name> <key>`.
             Example file:
@@ -24,6 +25,7 @@ struct SweepCommand: ParsableCommand {
               agents:
                 - {id: random}
                 - {id: genetic, preset: archgym}
+                - {id: ant-colony, preset: archgym, samples: 8}
                 - {id: bayesian, samples: 2}
             Examples:
               gym sweep dram.yaml --jobs 2

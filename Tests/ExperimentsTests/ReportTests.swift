@@ -52,4 +52,50 @@ import Testing
         let markdown = report.markdown
         #expect(markdown.contains("| genetic | 3 |") && markdown.contains("| random | 3 |"))
     }
+
+    @Test func aParetoReportMeasuresHypervolumeAndDrawsFronts() throws {
+        let store = try TrajectoryStore(path: temporaryDatabasePath())
+        let sweep = try JSONDecoder().decode(SweepFile.self, from: Data(#"{"name": "front", "budget": 40, "seeds": 2, "environments": [{"id": "ZDT1-v0"}], "agents": [{"id": "random"}, {"id": "genetic"}]}"#.utf8))
+        try SweepRunner(registry: Catalog.registry, store: store).run(try sweep.expand(registry: Catalog.registry), jobs: 2)
+        let records = try store.experiments()
+        let report = try Report(store: store, experiments: records, title: "fronts")
+        let group = try #require(report.groups.first)
+        let pareto = try #require(group.pareto)
+        #expect(pareto.axes.map(\.metric) == ["f1", "f2"] && pareto.axes.allSatisfy { $0.goal == .minimize })
+        let all = try records.flatMap { try store.trials(experiment: $0.id!) }
+        // The normalisation spans the rewards of every trial of the group.
+        #expect(pareto.worst == [0, 1].map { k in all.compactMap(\.rewards).map { $0[k] }.min()! })
+        #expect(pareto.best == [0, 1].map { k in all.compactMap(\.rewards).map { $0[k] }.max()! })
+        for agent in group.agents {
+            for run in agent.runs {
+                let trials = try store.trials(experiment: run.experiment)
+                // The final measure is the hypervolume of all the run's trials at once, computed directly:
+                // rewards scaled to 0…1, reference −0.1, divided by 1.1².
+                let points = trials.compactMap(\.rewards).map { Report.normalised($0, worst: pareto.worst, best: pareto.best) }
+                let direct = Pareto.hypervolume(points, reference: [-0.1, -0.1]) / 1.21
+                #expect(abs(run.final! - direct) < 1e-12)
+                // Hypervolume never falls, and stays within the box.
+                let curve = run.curve.compactMap { $0 }
+                #expect(curve.count == 40 && zip(curve, curve.dropFirst()).allSatisfy { $0 <= $1 } && curve.allSatisfy { $0 > 0 && $0 <= 1 })
+            }
+            // The agent's front: no trial of the agent dominates any of its points.
+            let own = try agent.runs.flatMap { try store.trials(experiment: $0.experiment) }.compactMap(\.rewards)
+            let front = try #require(pareto.fronts[agent.agent])
+            #expect(!front.isEmpty)
+            for point in front {
+                // ZDT1 minimises f1 and f2, so the rewards are the negated metrics.
+                let rewards = point.values.map { -$0 }
+                #expect(!own.contains { Pareto.dominates($0, rewards) })
+            }
+        }
+        // The designs listed lie on the front of the whole group.
+        let groupFront = Pareto.nonDominatedIndices(all.compactMap(\.rewards)).count
+        #expect(group.best.count == min(10, groupFront) || group.best.count < groupFront)
+        let html = report.html
+        #expect(html.components(separatedBy: "<polyline class=\"front\"").count - 1 == 2)
+        #expect(html.components(separatedBy: "<circle class=\"front-point\"").count - 1 == group.agents.map { pareto.fronts[$0.agent]!.count }.reduce(0, +))
+        #expect(html.contains("hypervolume so far (normalised)") && html.contains("f1, lower is better"))
+        #expect(report.markdown.contains("final hypervolume: median"))
+    }
 }
+

@@ -29,6 +29,13 @@ import Testing
             .expand(registry: Catalog.registry)
         #expect(preset.count == (try Catalog.registry.agent("genetic").settings(ofGrid: "archgym")!.count))
         #expect(preset.allSatisfy { $0.configuration.seed == 4 })
+        // A preset with samples: that many distinct settings of the grid, the same on every expansion.
+        let sampledText = #"{"name": "s", "budget": 5, "seeds": 2, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "genetic", "preset": "archgym", "samples": 5}]}"#
+        let sampled = try Self.sweep(sampledText).expand(registry: Catalog.registry)
+        let settings = Set(sampled.map { Design($0.configuration.hyperparameters).canonicalJSON })
+        let grid = Set(try Catalog.registry.agent("genetic").settings(ofGrid: "archgym")!.map { Design($0).canonicalJSON })
+        #expect(sampled.count == 5 * 2 && settings.count == 5 && settings.isSubset(of: grid))
+        #expect(try Self.sweep(sampledText).expand(registry: Catalog.registry).map(\.key) == sampled.map(\.key))
     }
 
     @Test func badSweepsSayWhatIsWrong() throws {
@@ -44,6 +51,8 @@ import Testing
         #expect(message("{\(base), \"agents\": [{\"id\": \"genetic\", \"grid\": {\"size\": [1]}}]}").contains("unknown parameter 'size'"))
         #expect(message("{\(base), \"agents\": [{\"id\": \"genetic\", \"preset\": \"nope\"}]}").contains("has no preset 'nope'; it has: archgym"))
         #expect(message("{\(base), \"agents\": [{\"id\": \"nobody\"}]}").contains("nobody"))
+        #expect(message("{\(base), \"agents\": [{\"id\": \"genetic\", \"grid\": {\"population\": [4]}, \"samples\": 2}]}").contains("not a grid with either"))
+        #expect(message("{\(base), \"agents\": [{\"id\": \"genetic\", \"preset\": \"archgym\", \"samples\": 0}]}").contains("samples must be at least 1"))
         #expect(message("{\(base), \"objectives\": [\"speed:max\"], \"agents\": [{\"id\": \"random\"}]}").contains("objective 'speed:max'"))
         #expect(message("{\(base), \"agents\": [{\"id\": \"random\"}, {\"id\": \"random\"}]}").contains("two runs of the sweep are the same"))
         #expect(message(#"{"name": "x", "budget": 0, "seeds": 1, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "random"}]}"#).contains("budget"))

@@ -129,6 +129,15 @@ import Testing
         // One unit cube shifted by the reference.
         #expect(Pareto.hypervolume([[1, 1, 1]], reference: [0, 0, 0.5]) == 0.5)
     }
+
+    @Test func hypervolumeInOneAndFourDimensions() {
+        // One objective: the best value's distance above the reference, 5 − 1 = 4.
+        #expect(Pareto.hypervolume([[3], [5]], reference: [1]) == 4)
+        // Boxes from the origin: [2,2,1,1] has volume 4, [1,1,3,2] volume 6, their overlap [1,1,1,1] volume 1; union 9.
+        #expect(Pareto.hypervolume([[2, 2, 1, 1], [1, 1, 3, 2]], reference: [0, 0, 0, 0]) == 9)
+        // A dominated point changes nothing.
+        #expect(Pareto.hypervolume([[2, 2, 1, 1], [1, 1, 3, 2], [1, 1, 1, 1]], reference: [0, 0, 0, 0]) == 9)
+    }
 }
 
 @Suite struct EpisodeTests {
