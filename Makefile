@@ -2,15 +2,17 @@
 SWIFT ?= swift
 PYTHON ?= python3
 SYSTEM_PACKAGES := libzmq3-dev libsqlite3-dev libopenblas-dev liblapacke-dev pkg-config
+TEST_PACKAGES := chromium
 DB ?= Logs/gym.sqlite
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: setup build run test bench check clean
+.PHONY: setup setup-test build run test bench check clean
 
-# Installs the Debian packages DesignGym needs, only those missing.
-setup:
+# Installs the Debian packages DesignGym needs, only those missing; the tests also need Chromium, to
+# check `gym report`'s page in a real browser.
+define install_missing
 	@missing=""; \
-	for package in $(SYSTEM_PACKAGES); do \
+	for package in $(1); do \
 		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -18,6 +20,13 @@ setup:
 		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
+endef
+
+setup:
+	$(call install_missing,$(SYSTEM_PACKAGES))
+
+setup-test:
+	$(call install_missing,$(SYSTEM_PACKAGES) $(TEST_PACKAGES))
 
 build: setup
 	$(SWIFT) build -c release --product gym
@@ -27,11 +36,13 @@ build: setup
 run: build
 	.build/release/gym run --env MemoryController-v0 --agent bayesian --budget 100 --seed 0 --db $(DB)
 
-# Swift tests, then the Python client's tests against a real `gym serve` (built by `swift test`).
-test: setup
+# Swift tests, then the Python client's tests against a real `gym serve` (built by `swift test`), then
+# `gym report`'s page in headless Chromium.
+test: setup-test
 	$(SWIFT) test
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "./Agents/python[test,examples]"
 	$(PYTHON) -m pytest Agents/python/tests -q -p no:cacheprovider -W ignore::UserWarning
+	$(PYTHON) -m pytest Tests/browser -q -p no:cacheprovider
 
 # Conformance checks of every registered environment and agent, from the command line.
 check: build

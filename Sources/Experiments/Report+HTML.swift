@@ -180,7 +180,7 @@ extension Report {
             figure { margin: 0; } figcaption { font-size: 0.9em; color: #555; max-width: 640px; }
             table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; }
             th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-            code { font-size: 0.85em; }
+            code { font-size: 0.85em; } td code { overflow-wrap: anywhere; }
             </style></head><body>
             <h1>\(Self.escape(title))</h1>
 
