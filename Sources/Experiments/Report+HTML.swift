@@ -163,7 +163,7 @@ extension Report {
         }
         // The legend goes in the corner worst for both goals, where no front is.
         let entries = agents.enumerated().map { index, agent in
-            (palette[(group.agents.firstIndex { $0.agent == agent } ?? index) % palette.count], "\(agent) (\(pareto.fronts[agent]!.count) designs)")
+            (palette[(group.agents.firstIndex { $0.agent == agent } ?? index) % palette.count], "\(agent) (\(pareto.fronts[agent]!.count) points)")
         }
         return svg + frame.legend(entries, right: x.goal == .minimize, bottom: y.goal == .maximize) + "</svg>"
     }
@@ -193,7 +193,7 @@ extension Report {
             if let pareto = group.pareto {
                 page += "<figure>\(Self.frontPlot(group))<figcaption>Pareto fronts: the designs no other design of the same agent dominates, over all its runs\(pareto.axes.count > 2 ? ", projected onto the first two of \(pareto.axes.count) goals" : ""). Hover a dot for its experiment, trial and design.</figcaption></figure>\n"
             }
-            page += "</div>\n<table class=\"agents\"><tr><th>agent</th><th>runs</th><th>\(group.finalMeasure), median</th><th>quartiles</th><th>min … max</th><th>evaluations to reach \(group.target.map(Self.number) ?? "—") (the median \(group.finalMeasure))</th>\(group.pareto == nil ? "" : "<th>designs on its front</th>")</tr>\n"
+            page += "</div>\n<table class=\"agents\"><tr><th>agent</th><th>runs</th><th>\(group.finalMeasure), median</th><th>quartiles</th><th>min … max</th><th>evaluations to reach \(group.target.map(Self.number) ?? "—") (the median \(group.finalMeasure))</th>\(group.pareto == nil ? "" : "<th>points on its front</th>")</tr>\n"
             for agent in group.agents {
                 let f = agent.finals
                 let cells = f.isEmpty ? "<td>—</td><td>—</td><td>—</td>"

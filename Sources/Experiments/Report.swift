@@ -51,7 +51,8 @@ public struct Report: Sendable {
         }
 
         public var axes: [Axis]
-        /// Each agent's non-dominated designs over all its runs, by the first goal's value.
+        /// Each agent's non-dominated points over all its runs, by the first goal's value: one design per
+        /// point, the first that reached it.
         public var fronts: [String: [FrontPoint]]
         /// The worst and best reward of each goal over the group's trials: the hypervolume is measured in
         /// rewards scaled to 0…1 between them, from a reference 0.1 below the worst, as a fraction of the
@@ -154,7 +155,8 @@ public struct Report: Sendable {
             .map { BestDesign(experiment: $0.0, agent: $0.1, score: number($0.2.reward!), design: $0.2.design.canonicalJSON, metrics: metricsText($0.2)) }
     }
 
-    /// Up to ten distinct designs of the group's Pareto front, spread evenly along it by the first goal.
+    /// Up to ten points of the group's Pareto front, spread evenly along it by the first goal, each with the
+    /// first design that reached it.
     static func frontDesigns(_ trials: [(Int64, String, Trial)], axes: [ParetoSummary.Axis]) -> [BestDesign] {
         let scored = trials.filter { $0.2.rewards != nil }
         var seen = Set<String>()
@@ -163,7 +165,7 @@ public struct Report: Sendable {
                 let (x, y) = (a.2.rewards!, b.2.rewards!)
                 return x != y ? x.lexicographicallyPrecedes(y, by: >) : (a.0, a.2.number) < (b.0, b.2.number)
             }
-            .filter { seen.insert($0.2.design.hash).inserted }
+            .filter { seen.insert($0.2.rewards!.description).inserted }
         let shown = front.count <= 10 ? Array(front.indices) : (0..<10).map { $0 * (front.count - 1) / 9 }
         return shown.map { index in
             let (experiment, agent, trial) = front[index]
@@ -193,7 +195,7 @@ public struct Report: Sendable {
                 .filter { $0.1.rewards?.count == dimension }
             var seen = Set<String>()
             fronts[agent] = Pareto.nonDominatedIndices(scored.map { $0.1.rewards! }).map { scored[$0] }
-                .filter { seen.insert($0.1.design.hash).inserted }
+                .filter { seen.insert($0.1.rewards!.description).inserted }
                 .map { experiment, trial in
                     FrontPoint(experiment: experiment, trial: trial.number, values: axes.map { trial.evaluation.metrics[$0.metric] ?? .nan },
                                design: trial.design.canonicalJSON)
@@ -252,7 +254,7 @@ public struct Report: Sendable {
                 lines += ["Measure: the hypervolume of each run's Pareto front, \(Self.hypervolumeDefinition(pareto))", ""]
             }
             if let target = group.target { lines += ["Target for sample efficiency: the median \(group.finalMeasure) over all runs, \(Self.number(target)).", ""] }
-            lines += ["| agent | runs | \(group.finalMeasure): median | quartiles | min … max | evaluations to target |\(group.pareto == nil ? "" : " designs on its front |")",
+            lines += ["| agent | runs | \(group.finalMeasure): median | quartiles | min … max | evaluations to target |\(group.pareto == nil ? "" : " points on its front |")",
                       "|---|---|---|---|---|---|\(group.pareto == nil ? "" : "---|")"]
             for agent in group.agents {
                 let finals = agent.finals
