@@ -79,15 +79,17 @@ extension Report {
         let skip = length / 10
         let high = agents.flatMap(\.upper).max()!
         let low = agents.compactMap { $0.median.count > skip ? $0.median[skip] : $0.median.last }.min()!
-        let yRange = low < high ? (low, high) : (low - 1, high + 1)
+        // A little room above the best value, so curves that reach it stay visible under the frame's top.
+        let yRange = low < high ? (low, high + 0.04 * (high - low)) : (low - 1, high + 1)
         let frame = Frame(xRange: (1, Double(max(length, 2))), yRange: yRange)
         func y(_ value: Double) -> Double { frame.y(max(value, yRange.0)) }
-        var svg = frame.open("\(group.measure) against evaluations") + frame.axes(xLabel: "evaluations", yLabel: group.measure)
+        let yLabel = group.rewardMeaning.map { "\(group.measure): \($0)" } ?? group.measure
+        var svg = frame.open("\(group.measure) against evaluations") + frame.axes(xLabel: "evaluations", yLabel: yLabel)
         for (index, agent) in agents.enumerated() {
             let color = palette[index % palette.count]
             let upper = agent.upper.enumerated().map { "\(frame.x(Double($0.offset + 1))),\(y($0.element))" }
             let lower = agent.lower.enumerated().reversed().map { "\(frame.x(Double($0.offset + 1))),\(y($0.element))" }
-            svg += "<polygon class=\"band\" points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"none\"/>"
+            svg += "<polygon class=\"band\" points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.1\" stroke=\"none\"/>"
             let line = agent.median.enumerated().map { "\(frame.x(Double($0.offset + 1))),\(y($0.element))" }
             svg += "<polyline class=\"median\" data-agent=\"\(escape(agent.agent))\" points=\"\(line.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>"
         }
@@ -103,9 +105,11 @@ extension Report {
         let values = agents.flatMap(\.finals)
         var low = values.min()!, high = values.max()!
         if low == high { (low, high) = (low - 1, high + 1) }
-        let frame = Frame(xRange: (0, Double(agents.count)), yRange: (low, high))
+        let margin = 0.04 * (high - low)
+        let frame = Frame(xRange: (0, Double(agents.count)), yRange: (low - margin, high + margin))
         let labels = agents.enumerated().map { (Double($0.offset) + 0.5, $0.element.agent) }
-        var svg = frame.open("\(group.finalMeasure) per agent over runs") + frame.axes(xLabel: "agent", yLabel: group.finalMeasure, xTicks: labels)
+        let yLabel = group.rewardMeaning.map { "\(group.finalMeasure): \($0)" } ?? group.finalMeasure
+        var svg = frame.open("\(group.finalMeasure) per agent over runs") + frame.axes(xLabel: "agent", yLabel: yLabel, xTicks: labels)
         for (index, agent) in agents.enumerated() {
             let color = palette[index % palette.count]
             let center = frame.x(Double(index) + 0.5), half = 0.25 * (frame.x(1) - frame.x(0))
@@ -142,6 +146,9 @@ extension Report {
         for (index, agent) in agents.enumerated() {
             let color = palette[(group.agents.firstIndex { $0.agent == agent } ?? index) % palette.count]
             let front = pareto.fronts[agent]!.filter { $0.values[0].isFinite && $0.values[1].isFinite }
+            // Agents often find the same front: earlier ones are drawn wider, so coinciding fronts show as
+            // nested stripes rather than hiding one another.
+            let layer = Double(agents.count - 1 - index)
             if pareto.axes.count == 2 {
                 // Between neighbours the boundary runs level with the point that dominates that stretch:
                 // along x first when lower x is better, else along y first.
@@ -154,10 +161,10 @@ extension Report {
                     }
                     corners.append("\(frame.x(point.values[0])),\(frame.y(point.values[1]))")
                 }
-                svg += "<polyline class=\"front\" data-agent=\"\(escape(agent))\" points=\"\(corners.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"/>"
+                svg += "<polyline class=\"front\" data-agent=\"\(escape(agent))\" points=\"\(corners.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(1.5 + 2 * layer)\"/>"
             }
             for point in front {
-                svg += "<circle class=\"front-point\" cx=\"\(frame.x(point.values[0]))\" cy=\"\(frame.y(point.values[1]))\" r=\"3\" fill=\"\(color)\">"
+                svg += "<circle class=\"front-point\" cx=\"\(frame.x(point.values[0]))\" cy=\"\(frame.y(point.values[1]))\" r=\"\(3 + 1.5 * layer)\" fill=\"\(color)\">"
                     + "<title>experiment \(point.experiment), trial \(point.trial): \(escape(point.design))</title></circle>"
             }
         }
@@ -166,6 +173,25 @@ extension Report {
             (palette[(group.agents.firstIndex { $0.agent == agent } ?? index) % palette.count], "\(agent) (\(pareto.fronts[agent]!.count) points)")
         }
         return svg + frame.legend(entries, right: x.goal == .minimize, bottom: y.goal == .maximize) + "</svg>"
+    }
+
+    /// Every plot as a standalone SVG file (white background, its own font), named by group and kind:
+    /// `1-memorycontroller-v0-random-simulated_time-min-curves.svg`, `…-finals.svg`, `…-fronts.svg`.
+    public var figures: [(name: String, svg: String)] {
+        var files: [(name: String, svg: String)] = []
+        for (index, group) in groups.enumerated() {
+            let slug = "\(index + 1)-\(group.environment)-\(group.workload)-\(group.objective)".lowercased()
+                .map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." ? String($0) : "-" }.joined()
+            var plots = [("curves", Self.curvePlot(group)), ("finals", Self.lotteryPlot(group))]
+            if group.pareto != nil { plots.append(("fronts", Self.frontPlot(group))) }
+            for (kind, plot) in plots where plot.hasPrefix("<svg") {
+                let opening = plot.range(of: ">")!.upperBound
+                let svg = String(plot[..<opening]) + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>"
+                    + "<style>text { font-family: system-ui, sans-serif; fill: #222; }</style>" + String(plot[opening...])
+                files.append(("\(slug)-\(kind).svg", svg + "\n"))
+            }
+        }
+        return files
     }
 
     /// One self-contained HTML page: no scripts, no fonts or files from the network.

@@ -80,6 +80,8 @@ public struct Report: Sendable {
         /// The best designs of the group (for a Pareto objective, designs spread along the group's front).
         public var best: [BestDesign]
         public var pareto: ParetoSummary?
+        /// What the reward is in the metric's terms, for an objective of one metric: "−simulated_time (ns)".
+        public var rewardMeaning: String?
 
         /// What the curves measure, for axis labels and tables.
         public var measure: String { pareto == nil ? "best reward so far" : "hypervolume so far (normalised)" }
@@ -141,8 +143,13 @@ public struct Report: Sendable {
             let labelled = members.flatMap { record in trialsOf[record.id!]!.map { (record.id!, record.agentID, $0) } }
             let best = pareto.map { Self.frontDesigns(labelled, axes: $0.axes) } ?? Self.bestDesigns(labelled)
             let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            var meaning: String?
+            if objective.kind == .metric, let term = objective.terms.first {
+                let unit = members[0].environmentSpec.metrics.first { $0.name == term.metric }?.unit ?? ""
+                meaning = "\(term.goal == .minimize ? "−" : "")\(term.metric)\(unit.isEmpty || unit == "1" ? "" : " (\(unit))")"
+            }
             groups.append(Group(environment: parts[0], workload: parts[1], objective: parts[2], target: target, agents: agents,
-                                best: best, pareto: pareto))
+                                best: best, pareto: pareto, rewardMeaning: meaning))
         }
     }
 

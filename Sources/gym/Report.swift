@@ -14,6 +14,7 @@ struct ReportCommand: ParsableCommand {
             Examples:
               gym report --sweep dram-lottery --out report.html
               gym report --experiment 1 --experiment 2 --format markdown
+              gym report --sweep dram-lottery --out report.html --figures figures/
             """)
 
     @Option(help: "The experiments of this sweep (its name).")
@@ -27,6 +28,9 @@ struct ReportCommand: ParsableCommand {
 
     @Option(help: "Where to write it (default: standard output).")
     var out: String?
+
+    @Option(help: "Also write every plot as a standalone SVG file into this directory, for papers and READMEs.")
+    var figures: String?
 
     @OptionGroup var database: DatabaseOption
 
@@ -43,6 +47,12 @@ struct ReportCommand: ParsableCommand {
                 records = try experiments.map { try store.experiment($0) }
             }
             let report = try Report(store: store, experiments: records, title: sweep.map { "Sweep \($0)" } ?? "Experiments \(experiments.map(String.init).joined(separator: ", "))")
+            if let figures {
+                try FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true)
+                let files = report.figures
+                for file in files { try file.svg.write(toFile: (figures as NSString).appendingPathComponent(file.name), atomically: true, encoding: .utf8) }
+                FileHandle.standardError.write(Data("Wrote \(files.count) figure(s) to \(figures)\n".utf8))
+            }
             let text = format == "html" ? report.html : report.markdown
             if let out {
                 try text.write(toFile: out, atomically: true, encoding: .utf8)
