@@ -32,6 +32,17 @@ extension Regressor {
                 .init(name: "min_leaf", defaultValue: String(boosted.tree.minimumLeafSize), help: "fewest rows in a leaf"),
                 .init(name: "bags", defaultValue: String(boosted.bags), help: "boosted ensembles from different seeds, averaged"),
             ]
+        case .oblivious:
+            let oblivious = ObliviousBoosting.Settings()
+            return [
+                .init(name: "rounds", defaultValue: String(oblivious.rounds), help: "trees fitted one after another"),
+                .init(name: "learning_rate", defaultValue: formatted(oblivious.learningRate), help: "shrinkage of each tree, in (0, 1]"),
+                .init(name: "depth", defaultValue: String(oblivious.depth), help: "tests per tree (2^depth leaves), 1…16"),
+                .init(name: "subsample", defaultValue: formatted(oblivious.subsample), help: "chance that a row takes part in each tree, in (0, 1]"),
+                .init(name: "l2", defaultValue: formatted(oblivious.l2), help: "L2 penalty on leaf values (rows added to each leaf's denominator)"),
+                .init(name: "max_borders", defaultValue: String(oblivious.maximumBorders), help: "most bin borders per feature, 1…255"),
+                .init(name: "bags", defaultValue: String(oblivious.bags), help: "boosted sequences from different seeds, averaged"),
+            ]
         case .gp:
             let gp = GaussianProcessRegression.Settings()
             return [
@@ -58,6 +69,7 @@ extension Regressor {
         case boosted(GradientBoosting.Settings)
         case gp(GaussianProcessRegression.Settings)
         case mlp(MultilayerPerceptron.Settings)
+        case oblivious(ObliviousBoosting.Settings)
     }
 
     /// The settings of `kind` with the hyperparameters `values` (name → value as text; the rest keep
@@ -82,6 +94,16 @@ extension Regressor {
             settings.tree.minimumLeafSize = try reader.integer("min_leaf", settings.tree.minimumLeafSize, atLeast: 1)
             settings.bags = try reader.integer("bags", settings.bags, atLeast: 1)
             return .boosted(settings)
+        case .oblivious:
+            var settings = ObliviousBoosting.Settings()
+            settings.rounds = try reader.integer("rounds", settings.rounds, atLeast: 1)
+            settings.learningRate = try reader.fraction("learning_rate", settings.learningRate)
+            settings.depth = try reader.integer("depth", settings.depth, atLeast: 1, atMost: 16)
+            settings.subsample = try reader.fraction("subsample", settings.subsample)
+            settings.l2 = try reader.nonNegative("l2", settings.l2)
+            settings.maximumBorders = try reader.integer("max_borders", settings.maximumBorders, atLeast: 1, atMost: 255)
+            settings.bags = try reader.integer("bags", settings.bags, atLeast: 1)
+            return .oblivious(settings)
         case .gp:
             var settings = GaussianProcessRegression.Settings()
             settings.maximumRows = try reader.integer("max_rows", settings.maximumRows, atLeast: 2)
@@ -103,6 +125,7 @@ extension Regressor {
         case .boosted(let settings): return .boosted(try GradientBoosting(x: x, y: y, settings: settings, seed: seed))
         case .gp(let settings): return .gp(try GaussianProcessRegression(x: x, y: y, settings: settings, seed: seed))
         case .mlp(let settings): return .mlp(try MultilayerPerceptron(x: x, y: y, settings: settings, seed: seed))
+        case .oblivious(let settings): return .oblivious(try ObliviousBoosting(x: x, y: y, settings: settings, seed: seed))
         }
     }
 }
@@ -123,9 +146,17 @@ private struct HyperparameterReader {
         .invalidSetting("\(name) must be \(allowed), not '\(text)'")
     }
 
-    func integer(_ name: String, _ current: Int, atLeast minimum: Int) throws -> Int {
+    func integer(_ name: String, _ current: Int, atLeast minimum: Int, atMost maximum: Int? = nil) throws -> Int {
         guard let text = values[name] else { return current }
-        guard let value = Int(text), value >= minimum else { throw invalid(name, text, "an integer ≥ \(minimum)") }
+        guard let value = Int(text), value >= minimum, value <= (maximum ?? .max) else {
+            throw invalid(name, text, maximum.map { "an integer from \(minimum) to \($0)" } ?? "an integer ≥ \(minimum)")
+        }
+        return value
+    }
+
+    func nonNegative(_ name: String, _ current: Double) throws -> Double {
+        guard let text = values[name] else { return current }
+        guard let value = Double(text), value >= 0, value.isFinite else { throw invalid(name, text, "a number ≥ 0") }
         return value
     }
 

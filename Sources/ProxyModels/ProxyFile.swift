@@ -7,15 +7,22 @@ public enum Regressor: Sendable, Codable, Equatable {
     case boosted(GradientBoosting)
     case gp(GaussianProcessRegression)
     case mlp(MultilayerPerceptron)
+    case oblivious(ObliviousBoosting)
 
     /// The model kinds, as `gym proxy train --model` names them.
     public enum Kind: String, CaseIterable, Sendable, Codable {
-        case forest, boosted, gp, mlp
+        case forest, boosted, oblivious, gp, mlp
     }
 
     /// Trains a regressor of `kind` on `x`, `y` with its default hyperparameters.
     public static func train(_ kind: Kind, x: [[Double]], y: [Double], seed: UInt64) throws -> Regressor {
         try train(settings(kind, hyperparameters: [:]), x: x, y: y, seed: seed)
+    }
+
+    /// Predictions for many encoded designs (faster than one by one for oblivious boosting).
+    public func predict(batch rows: [[Double]]) -> [Double] {
+        if case .oblivious(let model) = self { return model.predict(batch: rows) }
+        return rows.map(predict)
     }
 
     public func predict(_ features: [Double]) -> Double {
@@ -24,6 +31,7 @@ public enum Regressor: Sendable, Codable, Equatable {
         case .boosted(let model): return model.predict(features)
         case .gp(let model): return model.predict(features)
         case .mlp(let model): return model.predict(features)
+        case .oblivious(let model): return model.predict(features)
         }
     }
 }
@@ -55,11 +63,13 @@ public struct ProxyFile: Sendable, Codable, Equatable {
     /// Scores on held-out rows, by metric (in the metric's own unit, after undoing any log transform).
     public var validation: [String: Scores]
     public var seed: String
+    /// For a distilled proxy: its teacher, and how many designs the teacher labelled.
+    public var distillation: Distillation.Record?
 
     public init(environment: EnvironmentSpec, options: [String: String], kind: Regressor.Kind,
                 hyperparameters: [String: String] = [:], logTargets: Bool,
                 models: [String: Regressor], trainingRows: Int, experiments: [Int64], agents: [String],
-                validation: [String: Scores], seed: UInt64) {
+                validation: [String: Scores], seed: UInt64, distillation: Distillation.Record? = nil) {
         format = Self.formatVersion
         self.environment = environment.id
         workload = environment.workload
@@ -75,6 +85,7 @@ public struct ProxyFile: Sendable, Codable, Equatable {
         self.agents = agents
         self.validation = validation
         self.seed = String(seed)
+        self.distillation = distillation
     }
 
     /// The metrics it predicts, in the environment's order.

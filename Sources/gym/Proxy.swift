@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import GymCatalog
 import GymCore
@@ -45,10 +46,16 @@ struct ProxyTrain: ParsableCommand {
             training set everyone else's (ArchGym's dataset-diversity study). The saved model is trained on \
             all rows.
 
+            With --distil N the trained model is a teacher: it labels N designs drawn at random from the space, and \
+            a small oblivious-boosting model (the student, set with -S name=value) learns from those labels and the \
+            real rows. The student is scored on the same held-out designs, printed next to its teacher, and saved: \
+            it keeps most of the teacher's accuracy at a fraction of its prediction time.
+
             Hyperparameters (-H name=value, repeatable), with their defaults:
             \(hyperparameterHelp)
-            Example:
+            Examples:
               gym proxy train --env MemoryController-v0 --metric power --model boosted -H rounds=500 -H max_depth=8
+              gym proxy train --env MemoryController-v0 --metric power --model oblivious -H rounds=3000 --distil 300000 -S rounds=300 -S depth=10
             """)
 
     static var hyperparameterHelp: String {
@@ -76,6 +83,13 @@ struct ProxyTrain: ParsableCommand {
     @Option(name: [.customShort("H"), .customLong("hyperparameter")],
             help: ArgumentHelp("A hyperparameter of the model (repeatable; see below).", valueName: "name=value"))
     var hyperparameters: [String] = []
+
+    @Option(help: ArgumentHelp("Distil the model into a fast oblivious-boosting student: the model (the teacher) labels this many random designs, and the student learns from them and the real rows. The student is saved.", valueName: "designs"))
+    var distil: Int?
+
+    @Option(name: [.customShort("S"), .customLong("student-hyperparameter")],
+            help: ArgumentHelp("A hyperparameter of the distilled student, an oblivious model (repeatable; see below).", valueName: "name=value"))
+    var studentHyperparameters: [String] = []
 
     @Option(name: .customLong("experiment"), help: "Only these experiments (repeatable).")
     var experiments: [Int64] = []
@@ -111,6 +125,10 @@ struct ProxyTrain: ParsableCommand {
             let values = try keyValues(options, what: "--option")
             let given = try keyValues(hyperparameters, what: "-H")
             let settings = try Regressor.settings(kind, hyperparameters: given)
+            let studentGiven = try keyValues(studentHyperparameters, what: "-S")
+            if let distil, distil < 1 { throw CLIError("--distil must be at least 1 design, not \(distil)") }
+            if distil == nil && !studentGiven.isEmpty { throw CLIError("-S sets the student of --distil; give --distil N too") }
+            let studentSettings = try Regressor.settings(.oblivious, hyperparameters: studentGiven)
             let environmentOptions = EnvironmentOptions(workload: workload, values: values)
             let spec = try Catalog.registry.makeEnvironment(environment, options: environmentOptions).spec
             let chosen = metrics.isEmpty ? spec.metrics.map(\.name) : metrics
@@ -147,25 +165,47 @@ struct ProxyTrain: ParsableCommand {
                 let split = Split.holdOut(count: all.count, testFraction: testFraction, seed: seed)
                 splits = [(all.subset(split.train), all.subset(split.test))]
             }
-            var validation: [(String, Scores)] = []
+            // The teacher's random designs, the same for every split and metric.
+            let synthetic = distil.map { Distillation.designs($0, space: spec.space, seed: seed) } ?? []
+            func output(_ value: Double) -> Double { logTargets ? Foundation.exp(value) : value }
+            var validation: [(String, Scores)] = [], teacherValidation: [(String, Scores)] = []
             for metric in chosen {
-                var predicted: [Double] = [], truth: [Double] = []
+                var predicted: [Double] = [], taught: [Double] = [], truth: [Double] = []
                 for (train, test) in splits {
                     let model = try Regressor.train(settings, x: train.features, y: train.targets[metric]!, seed: seed)
-                    predicted += test.features.map { logTargets ? Foundation.exp(model.predict($0)) : model.predict($0) }
-                    truth += test.targets[metric]!.map { logTargets ? Foundation.exp($0) : $0 }
+                    taught += test.features.map { output(model.predict($0)) }
+                    if distil != nil {
+                        let student = try Distillation.student(studentSettings, teacher: model, synthetic: synthetic,
+                                                               x: train.features, y: train.targets[metric]!, seed: seed)
+                        predicted += test.features.map { output(student.predict($0)) }
+                    }
+                    truth += test.targets[metric]!.map(output)
                 }
-                validation.append((metric, Scores(predicted: predicted, truth: truth)))
+                teacherValidation.append((metric, Scores(predicted: taught, truth: truth)))
+                validation.append((metric, Scores(predicted: distil == nil ? taught : predicted, truth: truth)))
             }
             let how = holdOutAgent.map { "designs of agent \($0), trained on the others" } ?? folds.map { "\($0)-fold cross-validation" }
                 ?? "\(Int(testFraction * 100)) % of the designs held out"
-            printScores(validation, heading: "Scores on \(how):")
+            if let distil {
+                printScores(teacherValidation, heading: "Teacher (\(kind.rawValue)) scores on \(how):")
+                printScores(validation, heading: "Student (oblivious, distilled on \(distil) designs) scores on \(how):")
+            } else {
+                printScores(validation, heading: "Scores on \(how):")
+            }
 
             var models: [String: Regressor] = [:]
-            for metric in chosen { models[metric] = try Regressor.train(settings, x: all.features, y: all.targets[metric]!, seed: seed) }
-            let file = ProxyFile(environment: spec, options: values, kind: kind, hyperparameters: given, logTargets: logTargets, models: models,
+            for metric in chosen {
+                let model = try Regressor.train(settings, x: all.features, y: all.targets[metric]!, seed: seed)
+                models[metric] = distil == nil ? model
+                    : try Distillation.student(studentSettings, teacher: model, synthetic: synthetic, x: all.features, y: all.targets[metric]!, seed: seed)
+            }
+            let record = distil.map {
+                Distillation.Record(teacher: kind, teacherHyperparameters: given, designs: $0, teacherValidation: Dictionary(uniqueKeysWithValues: teacherValidation))
+            }
+            let file = ProxyFile(environment: spec, options: values, kind: distil == nil ? kind : .oblivious,
+                                 hyperparameters: distil == nil ? given : studentGiven, logTargets: logTargets, models: models,
                                  trainingRows: all.count, experiments: records.compactMap(\.id), agents: Array(Set(records.map(\.agentID))).sorted(),
-                                 validation: Dictionary(uniqueKeysWithValues: validation), seed: seed)
+                                 validation: Dictionary(uniqueKeysWithValues: validation), seed: seed, distillation: record)
             let path = out ?? "Logs/\(spec.name).proxy.json"
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             try file.save(to: path)
@@ -215,6 +255,20 @@ struct ProxyEval: ParsableCommand {
             if proxyTime > 0 {
                 print(String(format: "Time per evaluation: proxy %.3g ms, simulator %.3g ms (the proxy is %.3g× faster)",
                              proxyTime / Double(designs) * 1000, realTime / Double(designs) * 1000, realTime / proxyTime))
+                // The model alone, in a hot loop over the encoded designs: what a search calling the model
+                // directly pays, without an evaluation record around each prediction.
+                let encoded = fresh.map { real.spec.space.unitVector($0) }
+                var repeats = 0, checksum = 0.0
+                let start = DispatchTime.now().uptimeNanoseconds
+                var elapsed = 0.0
+                repeat {
+                    for features in encoded { for value in file.predict(features).values { checksum += value } }
+                    repeats += 1
+                    elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                } while elapsed < 0.2
+                let perDesign = elapsed / Double(repeats * encoded.count)
+                print(String(format: "The model alone predicts all %d metrics of a design in %.3g µs: %.0f× faster than the simulator%@",
+                             file.metrics.count, perDesign * 1e6, realTime / Double(designs) / perDesign, checksum.isNaN ? " (NaN predicted)" : ""))
             }
         }
     }

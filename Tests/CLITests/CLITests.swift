@@ -242,6 +242,18 @@ import Testing
         #expect(retrain.status == 0, "\(retrain.error)")
         #expect(retrain.output.contains("from 2 experiment(s)"))
         #expect(try ProxyFile.load(proxy).hyperparameters == ["rounds": "50", "max_depth": "3"])
+        // Distilled: an oblivious teacher labels 3,000 random designs for a 30-tree student, which is saved.
+        let distilled = try GymProcess.run(["proxy", "train", "--env", "Branin-v0", "--db", db, "--out", proxy, "--model", "oblivious",
+                                            "-H", "rounds=200", "--distil", "3000", "-S", "rounds=30", "-S", "depth=6"])
+        #expect(distilled.status == 0, "\(distilled.error)")
+        #expect(distilled.output.contains("Teacher (oblivious) scores") && distilled.output.contains("Student (oblivious, distilled on 3000 designs) scores"))
+        let saved = try ProxyFile.load(proxy)
+        #expect(saved.kind == .oblivious && saved.hyperparameters == ["rounds": "30", "depth": "6"])
+        #expect(saved.distillation?.designs == 3000 && saved.distillation?.teacherHyperparameters == ["rounds": "200"])
+        guard case .oblivious(let student) = saved.models["value"] else { Issue.record("not an oblivious student"); return }
+        #expect(student.trees == 30 && student.depth == 6)
+        let orphan = try GymProcess.run(["proxy", "train", "--env", "Branin-v0", "--db", db, "-S", "rounds=3"])
+        #expect(orphan.status != 0 && orphan.error.contains("-S sets the student of --distil"))
         let unknown = try GymProcess.run(["proxy", "train", "--env", "Branin-v0", "--db", db, "-H", "leaves=3"])
         #expect(unknown.status != 0 && unknown.error.contains("forest has no hyperparameter 'leaves'; it has: trees, max_depth"))
         let outOfRange = try GymProcess.run(["proxy", "train", "--env", "Branin-v0", "--db", db, "--model", "boosted", "-H", "learning_rate=2"])
