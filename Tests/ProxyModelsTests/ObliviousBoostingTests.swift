@@ -32,8 +32,11 @@ import Testing
         let scores = Scores(predicted: fresh.map(model.predict), truth: truth)
         // The function spans about 3; the mean predictor's R² is 0, a fair fit's is far above 0.95.
         #expect(scores.r2 > 0.97, "\(scores)")
-        // Predicting many designs at once gives the same numbers.
-        #expect(zip(model.predict(batch: fresh), fresh.map(model.predict)).allSatisfy { abs($0 - $1) < 1e-9 })
+        // The three ways to predict — per-feature rows, each tree's tests, blocks of designs — agree.
+        let byRows = fresh.map(model.predictByFeatureRows)
+        #expect(zip(byRows, fresh.map(model.predictByTests)).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(zip(byRows, model.predictInBlocks(fresh)).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(zip(byRows, model.predict(batch: fresh)).allSatisfy { abs($0 - $1) < 1e-9 })
         // Two bags: the mean of the boosters grown from the seed and from its derived seed.
         let other = try ObliviousBoosting(x: x, y: y, settings: settings, seed: Seeds.derive(4, "bag 1"))
         settings.bags = 2
