@@ -48,8 +48,9 @@ test: setup-test
 check: build
 	.build/release/gym check
 
+# `make bench SECTION=proxy` runs one section (memory-controller, broker, proxy, accelerator, supernet).
 bench: setup
-	$(SWIFT) run -c release gym-bench
+	$(SWIFT) run -c release gym-bench $(SECTION)
 
 clean:
 	rm -rf .build

@@ -19,6 +19,18 @@ func measure(_ label: String, unit: String, count: Int, _ body: () throws -> Voi
     print(name + String(format: "%12.0f ", rate) + unit + "/s" + String(format: "   (%d in %.3f s)", count, seconds))
 }
 
+// `gym-bench proxy` (or memory-controller, broker, accelerator, supernet) runs that section alone.
+let sections: [(String, () throws -> Void)] = [("memory-controller", benchMemoryController), ("broker", benchBroker), ("proxy", benchProxy),
+                                              ("accelerator", benchAccelerator), ("supernet", benchSupernet)]
+if let only = CommandLine.arguments.dropFirst().first {
+    guard let section = sections.first(where: { $0.0 == only }) else {
+        FileHandle.standardError.write(Data("unknown section '\(only)'; the sections are: \(sections.map(\.0).joined(separator: ", "))\n".utf8))
+        exit(2)
+    }
+    try section.1()
+    exit(0)
+}
+
 let space = try Catalog.registry.makeEnvironment("ZDT1-v0").spec.space
 var generator = SeededGenerator(seed: 1)
 let designs = (0..<20_000).map { _ in space.sample(using: &generator) }
@@ -77,11 +89,7 @@ for workload in ["2d", "8d"] {
           + String(format: "%12.1f ms", perEvaluation))
 }
 
-try benchMemoryController()
-try benchBroker()
-try benchProxy()
-try benchAccelerator()
-try benchSupernet()
+for (_, section) in sections { try section() }
 
 
 // Suggestion time against history size: each agent on Branin-v0 after n observations, mean of 20
