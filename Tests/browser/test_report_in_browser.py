@@ -43,7 +43,7 @@ def chromium_binary():
 
 def chromium(tmp_path, *arguments):
     """Runs headless Chromium with its own profile; returns standard output."""
-    command = [chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+    command = [chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
                f"--user-data-dir={tmp_path / 'profile'}", *arguments]
     result = subprocess.run(command, capture_output=True, timeout=180)
     assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
