@@ -169,12 +169,20 @@ struct ProxyTrain: ParsableCommand {
             let synthetic = distil.map { Distillation.designs($0, space: spec.space, seed: seed) } ?? []
             func output(_ value: Double) -> Double { logTargets ? Foundation.exp(value) : value }
             var validation: [(String, Scores)] = [], teacherValidation: [(String, Scores)] = []
+            // Progress on standard error: training a large teacher and its student takes minutes.
+            let started = Date()
+            func progress(_ text: String) {
+                FileHandle.standardError.write(Data(String(format: "  [%5.0f s] %@\n", Date().timeIntervalSince(started), text).utf8))
+            }
             for metric in chosen {
                 var predicted: [Double] = [], taught: [Double] = [], truth: [Double] = []
-                for (train, test) in splits {
+                for (number, (train, test)) in splits.enumerated() {
+                    let part = splits.count > 1 ? ", fold \(number + 1) of \(splits.count)" : ""
+                    progress("\(metric)\(part): training the \(kind.rawValue) model on \(train.count) designs")
                     let model = try Regressor.train(settings, x: train.features, y: train.targets[metric]!, seed: seed)
                     taught += test.features.map { output(model.predict($0)) }
-                    if distil != nil {
+                    if let distil {
+                        progress("\(metric)\(part): the model labels \(distil) random designs; training the student")
                         let student = try Distillation.student(studentSettings, teacher: model, synthetic: synthetic,
                                                                x: train.features, y: train.targets[metric]!, seed: seed)
                         predicted += test.features.map { output(student.predict($0)) }
@@ -195,6 +203,7 @@ struct ProxyTrain: ParsableCommand {
 
             var models: [String: Regressor] = [:]
             for metric in chosen {
+                progress("\(metric): the saved \(distil == nil ? "model" : "teacher and student"), on all \(all.count) designs")
                 let model = try Regressor.train(settings, x: all.features, y: all.targets[metric]!, seed: seed)
                 models[metric] = distil == nil ? model
                     : try Distillation.student(studentSettings, teacher: model, synthetic: synthetic, x: all.features, y: all.targets[metric]!, seed: seed)
