@@ -270,10 +270,36 @@ extension Supernet {
     }
 
     static func relu(_ matrix: inout Matrix, bias: [Double]) {
-        let channels = matrix.rows
-        for index in matrix.storage.indices {
-            let value = matrix.storage[index] + bias[index % channels]
-            matrix.storage[index] = value > 0 ? value : 0
+        let channels = matrix.rows, columns = matrix.columns
+        bias.withUnsafeBufferPointer { bias in
+            matrix.storage.withUnsafeMutableBufferPointer { storage in
+                for column in 0..<columns {
+                    let base = column * channels
+                    for channel in 0..<channels {
+                        let value = storage[base + channel] + bias[channel]
+                        storage[base + channel] = value > 0 ? value : 0
+                    }
+                }
+            }
+        }
+    }
+
+    /// Zeroes the gradient where the ReLU's output was not positive, and adds each row's sum (in column
+    /// order) to the bias gradient.
+    static func throughReLU(_ gradient: inout Matrix, output: Matrix, bias: inout [Double]) {
+        let rows = gradient.rows, columns = gradient.columns
+        output.storage.withUnsafeBufferPointer { output in
+            gradient.storage.withUnsafeMutableBufferPointer { gradient in
+                bias.withUnsafeMutableBufferPointer { bias in
+                    for column in 0..<columns {
+                        let base = column * rows
+                        for row in 0..<rows {
+                            if output[base + row] <= 0 { gradient[base + row] = 0 }
+                            bias[row] += gradient[base + row]
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -436,9 +462,7 @@ extension Supernet {
                 let kernel = subnet.kernels[index]
                 // Through the ReLU (the residual passes dActivation straight to the input).
                 var dPre = dActivation
-                for position in dPre.storage.indices where saved.output.storage[position] <= 0 { dPre.storage[position] = 0 }
-                let outputs = dPre.rows
-                for position in dPre.storage.indices { gradient.blockBiases[index][position % outputs] += dPre.storage[position] }
+                Self.throughReLU(&dPre, output: saved.output, bias: &gradient.blockBiases[index])
                 let dWeights = Matrix.product(dPre, saved.columns, transposeB: true)
                 let inputs = saved.columns.rows / (kernel * kernel)
                 Self.unslice(dWeights, into: &gradient.blocks[index], block: index, inputs: inputs, kernel: kernel)
@@ -457,8 +481,7 @@ extension Supernet {
         // Stem.
         let stemSaved = pass.saved[0]
         var dPre = dActivation
-        for position in dPre.storage.indices where stemSaved.output.storage[position] <= 0 { dPre.storage[position] = 0 }
-        for position in dPre.storage.indices { gradient.stemBias[position % Self.stemChannels] += dPre.storage[position] }
+        Self.throughReLU(&dPre, output: stemSaved.output, bias: &gradient.stemBias)
         let dStem = Matrix.product(dPre, stemSaved.columns, transposeB: true)
         gradient.stem = dStem.storage
         return (loss, gradient)
