@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 SYSTEM_PACKAGES := libzmq3-dev libsqlite3-dev libopenblas-dev liblapacke-dev pkg-config
-TEST_PACKAGES := chromium
+TEST_PACKAGES := chromium fonts-dejavu-core
 DB ?= Logs/gym.sqlite
 export OPENBLAS_NUM_THREADS ?= 1
 
