@@ -2,7 +2,19 @@ extension ParameterSpace {
     /// The design with every value in canonical form, or the first `DesignError` found (unknown or
     /// missing parameter, value outside its domain). Constraints are not checked here: see `isFeasible`.
     public func validate(_ design: Design) throws -> Design {
-        try self.design(from: design.values, fillingDefaults: false)
+        // Most designs arrive canonical (from an agent or an earlier validation): one value per parameter,
+        // each already in canonical form. They are returned as they are, without building a new dictionary.
+        if design.values.count == parameters.count {
+            var canonical = true
+            for parameter in parameters {
+                guard let value = design.values[parameter.name], (try? parameter.canonicalValue(value)) == value else {
+                    canonical = false
+                    break
+                }
+            }
+            if canonical { return design }
+        }
+        return try self.design(from: design.values, fillingDefaults: false)
     }
 
     /// A canonical design from values by name; with `fillingDefaults`, missing parameters take their defaults.
