@@ -40,6 +40,24 @@ let mixedSpace = ParameterSpace([
         #expect(try mixedSpace.validate(design)["stride"] == .int(8))
     }
 
+    @Test func validationLeavesCanonicalDesignsAsTheyAreAndCanonicalisesTheRest() throws {
+        var generator = SeededGenerator(seed: 4)
+        for _ in 0..<200 {
+            let design = mixedSpace.sample(using: &generator)
+            #expect(try mixedSpace.validate(design) == design)
+            #expect(try mixedSpace.validate(design).hash == design.hash)
+        }
+        // Every value present, but two not yet canonical: the real is quantised to its resolution (twelve
+        // significant digits of the range's magnitude, 10 for −2…3: eleven decimals) and the ordinal given
+        // as a real becomes the whole number it matches.
+        var design = mixedSpace.defaultDesign
+        design["rate"] = .double(1.234567890123456)
+        design["width"] = .double(8)
+        let valid = try mixedSpace.validate(design)
+        #expect(valid["rate"] == .double(1.23456789012) && valid["width"] == .int(8))
+        #expect(try mixedSpace.validate(valid) == valid)
+    }
+
     @Test func unknownAndMissingParametersAreRejected() throws {
         var design = mixedSpace.defaultDesign
         design["colour"] = "red"
