@@ -169,31 +169,38 @@ extension Supernet {
         return matrix
     }
 
+    /// Visits every pair of im2col: the offset of a channel run in the column matrix and the offset of the
+    /// same channels in the input (positions outside the image, the zero padding, are skipped).
+    @inline(__always)
+    private static func forEachPatchEntry(channels: Int, batch: Int, side: Int, kernel: Int, _ body: (_ column: Int, _ input: Int) -> Void) {
+        let pad = kernel / 2
+        let rows = channels * kernel * kernel
+        for image in 0..<batch {
+            for y in 0..<side {
+                for x in 0..<side {
+                    let column = (image * side + y) * side + x
+                    for ky in 0..<kernel {
+                        let sy = y + ky - pad
+                        guard sy >= 0, sy < side else { continue }
+                        for kx in 0..<kernel {
+                            let sx = x + kx - pad
+                            guard sx >= 0, sx < side else { continue }
+                            body(column * rows + channels * (kx + kernel * ky), ((image * side + sy) * side + sx) * channels)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// im2col: (inputs·k²) × (batch·side²) with zero padding k/2; row index = channel + inputs·(kx + k·ky).
     static func columns(_ input: Matrix, batch: Int, side: Int, kernel: Int) -> Matrix {
         let channels = input.rows
-        let pad = kernel / 2
-        let rows = channels * kernel * kernel
-        var result = Matrix(rows: rows, columns: batch * side * side)
+        var result = Matrix(rows: channels * kernel * kernel, columns: batch * side * side)
         input.storage.withUnsafeBufferPointer { source in
             result.storage.withUnsafeMutableBufferPointer { target in
-                for image in 0..<batch {
-                    for y in 0..<side {
-                        for x in 0..<side {
-                            let column = (image * side + y) * side + x
-                            for ky in 0..<kernel {
-                                let sy = y + ky - pad
-                                guard sy >= 0, sy < side else { continue }
-                                for kx in 0..<kernel {
-                                    let sx = x + kx - pad
-                                    guard sx >= 0, sx < side else { continue }
-                                    let from = ((image * side + sy) * side + sx) * channels
-                                    let to = column * rows + channels * (kx + kernel * ky)
-                                    for channel in 0..<channels { target[to + channel] = source[from + channel] }
-                                }
-                            }
-                        }
-                    }
+                forEachPatchEntry(channels: channels, batch: batch, side: side, kernel: kernel) { column, input in
+                    for channel in 0..<channels { target[column + channel] = source[input + channel] }
                 }
             }
         }
@@ -202,28 +209,11 @@ extension Supernet {
 
     /// The adjoint of `columns`: sums column gradients back onto the input.
     static func uncolumns(_ gradient: Matrix, channels: Int, batch: Int, side: Int, kernel: Int) -> Matrix {
-        let pad = kernel / 2
-        let rows = channels * kernel * kernel
         var result = Matrix(rows: channels, columns: batch * side * side)
         gradient.storage.withUnsafeBufferPointer { source in
             result.storage.withUnsafeMutableBufferPointer { target in
-                for image in 0..<batch {
-                    for y in 0..<side {
-                        for x in 0..<side {
-                            let column = (image * side + y) * side + x
-                            for ky in 0..<kernel {
-                                let sy = y + ky - pad
-                                guard sy >= 0, sy < side else { continue }
-                                for kx in 0..<kernel {
-                                    let sx = x + kx - pad
-                                    guard sx >= 0, sx < side else { continue }
-                                    let to = ((image * side + sy) * side + sx) * channels
-                                    let from = column * rows + channels * (kx + kernel * ky)
-                                    for channel in 0..<channels { target[to + channel] += source[from + channel] }
-                                }
-                            }
-                        }
-                    }
+                forEachPatchEntry(channels: channels, batch: batch, side: side, kernel: kernel) { column, input in
+                    for channel in 0..<channels { target[input + channel] += source[column + channel] }
                 }
             }
         }
@@ -303,41 +293,45 @@ extension Supernet {
         }
     }
 
-    /// 2×2 average pooling of a channels × (batch·side²) matrix (an odd side drops its last row and column).
-    static func pool(_ input: Matrix, batch: Int, side: Int) -> Matrix {
+    /// Visits every pair of 2×2 pooling: the offset of a channel run in the pooled matrix and of one of
+    /// its four sources (an odd side drops its last row and column).
+    @inline(__always)
+    private static func forEachPoolEntry(channels: Int, batch: Int, side: Int, _ body: (_ pooled: Int, _ source: Int) -> Void) {
         let half = side / 2
-        let channels = input.rows
-        var result = Matrix(rows: channels, columns: batch * half * half)
         for image in 0..<batch {
             for y in 0..<half {
                 for x in 0..<half {
-                    let to = ((image * half + y) * half + x) * channels
+                    let pooled = ((image * half + y) * half + x) * channels
                     for dy in 0..<2 {
-                        for dx in 0..<2 {
-                            let from = ((image * side + 2 * y + dy) * side + 2 * x + dx) * channels
-                            for channel in 0..<channels { result.storage[to + channel] += 0.25 * input.storage[from + channel] }
-                        }
+                        for dx in 0..<2 { body(pooled, ((image * side + 2 * y + dy) * side + 2 * x + dx) * channels) }
                     }
+                }
+            }
+        }
+    }
+
+    /// 2×2 average pooling of a channels × (batch·side²) matrix.
+    static func pool(_ input: Matrix, batch: Int, side: Int) -> Matrix {
+        let channels = input.rows
+        var result = Matrix(rows: channels, columns: batch * (side / 2) * (side / 2))
+        input.storage.withUnsafeBufferPointer { source in
+            result.storage.withUnsafeMutableBufferPointer { target in
+                forEachPoolEntry(channels: channels, batch: batch, side: side) { pooled, from in
+                    for channel in 0..<channels { target[pooled + channel] += 0.25 * source[from + channel] }
                 }
             }
         }
         return result
     }
 
+    /// The adjoint of `pool`.
     static func unpool(_ gradient: Matrix, batch: Int, side: Int) -> Matrix {
-        let half = side / 2
         let channels = gradient.rows
         var result = Matrix(rows: channels, columns: batch * side * side)
-        for image in 0..<batch {
-            for y in 0..<half {
-                for x in 0..<half {
-                    let from = ((image * half + y) * half + x) * channels
-                    for dy in 0..<2 {
-                        for dx in 0..<2 {
-                            let to = ((image * side + 2 * y + dy) * side + 2 * x + dx) * channels
-                            for channel in 0..<channels { result.storage[to + channel] += 0.25 * gradient.storage[from + channel] }
-                        }
-                    }
+        gradient.storage.withUnsafeBufferPointer { source in
+            result.storage.withUnsafeMutableBufferPointer { target in
+                forEachPoolEntry(channels: channels, batch: batch, side: side) { pooled, to in
+                    for channel in 0..<channels { target[to + channel] += 0.25 * source[pooled + channel] }
                 }
             }
         }

@@ -219,14 +219,9 @@ extension Report {
             if let pareto = group.pareto {
                 page += "<figure>\(Self.frontPlot(group))<figcaption>Pareto fronts: the designs no other design of the same agent dominates, over all its runs\(pareto.axes.count > 2 ? ", projected onto the first two of \(pareto.axes.count) goals" : ""). Hover a dot for its experiment, trial and design.</figcaption></figure>\n"
             }
-            page += "</div>\n<table class=\"agents\"><tr><th>agent</th><th>runs</th><th>\(group.finalMeasure), median</th><th>quartiles</th><th>min … max</th><th>evaluations to reach \(group.target.map(Self.number) ?? "—") (the median \(group.finalMeasure))</th>\(group.pareto == nil ? "" : "<th>points on its front</th>")</tr>\n"
+            page += "</div>\n<table class=\"agents\"><tr>" + Self.agentColumns(group).map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr>\n"
             for agent in group.agents {
-                let f = agent.finals
-                let cells = f.isEmpty ? "<td>—</td><td>—</td><td>—</td>"
-                    : "<td>\(Self.number(f[2]))</td><td>\(Self.number(f[1])) … \(Self.number(f[3]))</td><td>\(Self.number(f[0])) … \(Self.number(f[4]))</td>"
-                let efficiency = agent.evaluationsToTarget.map { "\(Self.number($0)) (\(agent.reachedTarget) of \(agent.runs.count) runs)" } ?? "not reached"
-                let front = group.pareto.map { "<td>\($0.fronts[agent.agent]?.count ?? 0)</td>" } ?? ""
-                page += "<tr><td>\(Self.escape(agent.agent))</td><td>\(agent.runs.count)</td>\(cells)<td>\(efficiency)</td>\(front)</tr>\n"
+                page += "<tr>" + Self.agentCells(agent, in: group).map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n"
             }
             page += "</table>\n<h3>\(group.pareto == nil ? "Best designs" : "Designs along the Pareto front of all runs")</h3><table class=\"best\"><tr><th>\(group.pareto == nil ? "reward" : "goals")</th><th>experiment</th><th>agent</th><th>design</th><th>metrics</th></tr>\n"
             for best in group.best {

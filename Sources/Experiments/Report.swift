@@ -261,16 +261,9 @@ public struct Report: Sendable {
                 lines += ["Measure: the hypervolume of each run's Pareto front, \(Self.hypervolumeDefinition(pareto))", ""]
             }
             if let target = group.target { lines += ["Target for sample efficiency: the median \(group.finalMeasure) over all runs, \(Self.number(target)).", ""] }
-            lines += ["| agent | runs | \(group.finalMeasure): median | quartiles | min … max | evaluations to target |\(group.pareto == nil ? "" : " points on its front |")",
-                      "|---|---|---|---|---|---|\(group.pareto == nil ? "" : "---|")"]
-            for agent in group.agents {
-                let finals = agent.finals
-                let summary = finals.isEmpty ? "— | — | —"
-                    : "\(Self.number(finals[2])) | \(Self.number(finals[1])) … \(Self.number(finals[3])) | \(Self.number(finals[0])) … \(Self.number(finals[4]))"
-                let efficiency = agent.evaluationsToTarget.map { "\(Self.number($0)) (\(agent.reachedTarget) of \(agent.runs.count) runs)" } ?? "not reached"
-                let front = group.pareto.map { " \($0.fronts[agent.agent]?.count ?? 0) |" } ?? ""
-                lines.append("| \(agent.agent) | \(agent.runs.count) | \(summary) | \(efficiency) |\(front)")
-            }
+            let columns = Self.agentColumns(group)
+            lines += ["| " + columns.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: columns.count)]
+            for agent in group.agents { lines.append("| " + Self.agentCells(agent, in: group).joined(separator: " | ") + " |") }
             lines += ["", group.pareto == nil ? "Best designs:" : "Designs along the Pareto front of all runs:", ""]
             for best in group.best {
                 lines.append("- \(best.score) — experiment \(best.experiment) (\(best.agent)): `\(best.design)` \(best.metrics)")
@@ -284,6 +277,21 @@ public struct Report: Sendable {
             lines.append("")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The agents table's header: the HTML page and the markdown summary print the same table.
+    static func agentColumns(_ group: Group) -> [String] {
+        ["agent", "runs", "\(group.finalMeasure), median", "quartiles", "min … max",
+         "evaluations to reach \(group.target.map(number) ?? "—") (the median \(group.finalMeasure))"]
+            + (group.pareto == nil ? [] : ["points on its front"])
+    }
+
+    /// One agent's row of the agents table, as text.
+    static func agentCells(_ agent: AgentSummary, in group: Group) -> [String] {
+        let f = agent.finals
+        let finals = f.isEmpty ? ["—", "—", "—"] : [number(f[2]), "\(number(f[1])) … \(number(f[3]))", "\(number(f[0])) … \(number(f[4]))"]
+        let efficiency = agent.evaluationsToTarget.map { "\(number($0)) (\(agent.reachedTarget) of \(agent.runs.count) runs)" } ?? "not reached"
+        return [agent.agent, String(agent.runs.count)] + finals + [efficiency] + (group.pareto.map { [String($0.fronts[agent.agent]?.count ?? 0)] } ?? [])
     }
 
     /// How the hypervolume is measured, in one sentence.

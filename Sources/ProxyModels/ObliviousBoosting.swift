@@ -367,16 +367,7 @@ public struct ObliviousBoosting: Sendable, Codable, Equatable {
             }
             return testOf.withUnsafeBufferPointer { testOf in
                 leaves.withUnsafeBufferPointer { leaves in
-                    // The common depths get their own copy of the loop, with the depth a constant the
-                    // compiler unrolls.
-                    let sum: Double
-                    switch depth {
-                    case 6: sum = Self.sumLeaves(depth: 6, outcomes: UnsafePointer(outcomes.baseAddress!), testOf: testOf, leaves: leaves)
-                    case 8: sum = Self.sumLeaves(depth: 8, outcomes: UnsafePointer(outcomes.baseAddress!), testOf: testOf, leaves: leaves)
-                    case 10: sum = Self.sumLeaves(depth: 10, outcomes: UnsafePointer(outcomes.baseAddress!), testOf: testOf, leaves: leaves)
-                    case 12: sum = Self.sumLeaves(depth: 12, outcomes: UnsafePointer(outcomes.baseAddress!), testOf: testOf, leaves: leaves)
-                    default: sum = Self.sumLeaves(depth: depth, outcomes: UnsafePointer(outcomes.baseAddress!), testOf: testOf, leaves: leaves)
-                    }
+                    let sum = Self.sumLeaves(depth: depth, outcomes: UnsafePointer(outcomes.baseAddress!), testOf: testOf, leaves: leaves)
                     return base + sum
                 }
             }
@@ -418,7 +409,6 @@ public struct ObliviousBoosting: Sendable, Codable, Equatable {
     }
 
     /// Σ over the trees of the leaf their tests' outcomes index.
-    @inline(__always)
     private static func sumLeaves(depth: Int, outcomes: UnsafePointer<UInt8>, testOf: UnsafeBufferPointer<UInt16>,
                                   leaves: UnsafeBufferPointer<Float>) -> Double {
         let trees = testOf.count / depth

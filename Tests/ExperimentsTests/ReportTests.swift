@@ -51,6 +51,8 @@ import Testing
         #expect(!html.contains("<script") && html.components(separatedBy: "http").count - 1 == 2)  // the two SVG namespaces
         let markdown = report.markdown
         #expect(markdown.contains("| genetic | 3 |") && markdown.contains("| random | 3 |"))
+        // The reward axes say what the reward is: Branin's value, minimised.
+        #expect(group.rewardMeaning == "−value" && html.contains("best reward so far: −value"))
         // Standalone figures: the curves and the lottery, each a whole SVG on white.
         #expect(report.figures.map(\.name) == ["1-branin-v0-default-value-min-curves.svg", "1-branin-v0-default-value-min-finals.svg"])
         #expect(report.figures.allSatisfy { $0.svg.hasPrefix("<svg") && $0.svg.contains("fill=\"white\"") && $0.svg.hasSuffix("</svg>\n") })
@@ -99,7 +101,7 @@ import Testing
         #expect(html.components(separatedBy: "<polyline class=\"front\"").count - 1 == 2)
         #expect(html.components(separatedBy: "<circle class=\"front-point\"").count - 1 == group.agents.map { pareto.fronts[$0.agent]!.count }.reduce(0, +))
         #expect(html.contains("hypervolume so far (normalised)") && html.contains("f1, lower is better"))
-        #expect(report.markdown.contains("final hypervolume: median"))
+        #expect(report.markdown.contains("| final hypervolume, median |"))
         #expect(report.figures.map { $0.name.components(separatedBy: "-").last! } == ["curves.svg", "finals.svg", "fronts.svg"])
     }
 }

@@ -2,6 +2,7 @@
 renders it to PNG, and the page holds the plots and numbers the report computed."""
 
 import html.parser
+import importlib.util
 import os
 import pathlib
 import shutil
@@ -25,14 +26,11 @@ agents: [{id: random}, {id: genetic}]
 """
 
 
-def gym_binary():
-    explicit = os.environ.get("GYM_BIN")
-    if explicit:
-        return explicit
-    for candidate in [ROOT / ".build" / "debug" / "gym", ROOT / ".build" / "release" / "gym"]:
-        if candidate.exists():
-            return str(candidate)
-    pytest.fail("no gym binary: build it with `swift build` (or set GYM_BIN)")
+# The gym binary is found as the Python client's tests find it.
+_client_tests = importlib.util.spec_from_file_location("client_tests_conftest", ROOT / "Agents" / "python" / "tests" / "conftest.py")
+_client_conftest = importlib.util.module_from_spec(_client_tests)
+_client_tests.loader.exec_module(_client_conftest)
+gym_binary = _client_conftest.gym_binary
 
 
 def chromium_binary():
