@@ -226,6 +226,7 @@ import Testing
         let eval = try GymProcess.run(["proxy", "eval", proxy, "--designs", "50"])
         #expect(eval.status == 0, "\(eval.error)")
         #expect(eval.output.contains("forest proxy of Branin-v0 on 50 fresh designs"))
+        #expect(eval.output.contains("The model alone predicts all 1 metrics of a design in"))
         let search = try GymProcess.run(["run", "--env", "Proxy:\(proxy)", "--agent", "genetic", "--budget", "40", "--db", db, "--progress", "none"])
         #expect(search.status == 0, "\(search.error)")
         #expect(search.output.contains("completed, 40 trials"))
@@ -247,6 +248,10 @@ import Testing
                                             "-H", "rounds=200", "--distil", "3000", "-S", "rounds=30", "-S", "depth=6"])
         #expect(distilled.status == 0, "\(distilled.error)")
         #expect(distilled.output.contains("Teacher (oblivious) scores") && distilled.output.contains("Student (oblivious, distilled on 3000 designs) scores"))
+        // Progress on standard error, stage by stage.
+        #expect(distilled.error.contains("value: training the oblivious model on ")
+                && distilled.error.contains("value: the model labels 3000 random designs; training the student")
+                && distilled.error.contains("value: the saved teacher and student, on all"), "\(distilled.error)")
         let saved = try ProxyFile.load(proxy)
         #expect(saved.kind == .oblivious && saved.hyperparameters == ["rounds": "30", "depth": "6"])
         #expect(saved.distillation?.designs == 3000 && saved.distillation?.teacherHyperparameters == ["rounds": "200"])
@@ -285,8 +290,12 @@ import Testing
         let report = try GymProcess.run(["report", "--sweep", "cli", "--db", db, "--format", "markdown"])
         #expect(report.status == 0 && report.output.contains("| genetic | 4 |") && report.output.contains("| random | 2 |"), "\(report.error)")
         let html = folder.appendingPathComponent("report.html").path
-        #expect(try GymProcess.run(["report", "--sweep", "cli", "--db", db, "--out", html]).status == 0)
+        let figures = folder.appendingPathComponent("figures").path
+        let written = try GymProcess.run(["report", "--sweep", "cli", "--db", db, "--out", html, "--figures", figures])
+        #expect(written.status == 0 && written.error.contains("Wrote 2 figure(s) to \(figures)"), "\(written.error)")
         #expect(try String(contentsOfFile: html, encoding: .utf8).contains("<svg"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: figures).sorted()
+        #expect(names == ["1-branin-v0-default-value-min-curves.svg", "1-branin-v0-default-value-min-finals.svg"])
         let neither = try GymProcess.run(["report", "--db", db])
         #expect(neither.status != 0 && neither.error.contains("give --sweep NAME or --experiment ID"))
     }
