@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "GymTransport", targets: ["GymTransport"]),
         .library(name: "ProxyModels", targets: ["ProxyModels"]),
+        .library(name: "GymFiles", targets: ["GymFiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +37,8 @@ let package = Package(
         // Proxy cost models trained on logged trials. Optimised in debug builds too (tree growing).
         .target(name: "ProxyModels", dependencies: ["GymCore", "LinearAlgebra"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // Description files (JSON and YAML) read with bounds: size, nesting, alias expansion.
+        .target(name: "GymFiles", dependencies: ["GymCore", .product(name: "Yams", package: "Yams")]),
         // The ask/tell experiment loop over any environment, agent and store.
         .target(name: "Experiments", dependencies: ["GymCore", "GymStore"]),
 
@@ -49,7 +52,7 @@ let package = Package(
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-        .target(name: "Accelerator", dependencies: ["GymCore", .product(name: "Yams", package: "Yams")], path: "Environments/Accelerator",
+        .target(name: "Accelerator", dependencies: ["GymCore", "GymFiles"], path: "Environments/Accelerator",
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         .target(name: "NASBench201", dependencies: ["GymCore"], path: "Environments/NASBench201",
@@ -77,14 +80,15 @@ let package = Package(
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
         .executableTarget(name: "gym", dependencies: [
-            "GymCore", "GymStore", "Experiments", "GymCatalog", "GymTestSupport", "GymTransport", "ProxyModels",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
+            "GymCore", "GymStore", "Experiments", "GymCatalog", "GymTestSupport", "GymTransport", "ProxyModels", "GymFiles",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "ProxyModels", "GymTransport", "CZeroMQ", "Accelerator", "Supernet"],
                           path: "Benchmarks/GymBench"),
 
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),
+        .testTarget(name: "GymFilesTests", dependencies: ["GymFiles", "GymCore"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GymTransportTests", dependencies: ["GymTransport", "GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore"]),

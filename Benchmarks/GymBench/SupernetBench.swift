@@ -10,7 +10,7 @@ func benchSupernet() throws {
     let split = digits.split(testCount: 360, seed: 1)
     let images = split.train.map { digits.images[$0] }, labels = split.train.map { digits.labels[$0] }
     var start = DispatchTime.now().uptimeNanoseconds
-    let model = SupernetTrainer(sampler: .sandwich, epochs: 1).train(images: images, labels: labels, seed: 1)
+    let model = try SupernetTrainer(sampler: .sandwich, epochs: 1).train(images: images, labels: labels, seed: 1)
     let epoch = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     print("supernet: training, sandwich rule".padding(toLength: 48, withPad: " ", startingAt: 0)
           + String(format: "%12.2f s per epoch (1,437 images, batches of 64)", epoch))

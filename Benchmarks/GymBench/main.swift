@@ -74,7 +74,7 @@ for workload in ["2d", "8d"] {
     let denoiser = MixtureDenoiser(mixture: mixture)
     let start = ReproducibleRandom.normals(seed: workload == "2d" ? 1234 : 5678, rows: 4000, columns: mixture.dimension)
     let began = DispatchTime.now().uptimeNanoseconds
-    _ = ReferenceSolution.solve(start, denoiser: denoiser)
+    _ = try ReferenceSolution.solve(start, denoiser: denoiser)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
     print("DiffusionSampler \(workload) reference, 4000 samples".padding(toLength: 52, withPad: " ", startingAt: 0)
           + String(format: "%12.3f s", seconds))

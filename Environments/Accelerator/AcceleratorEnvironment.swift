@@ -1,5 +1,6 @@
 import Foundation
 import GymCore
+import GymFiles
 
 /// `Accelerator-v0`: a DNN accelerator evaluated over whole networks with the analytical loop-nest
 /// model, each layer mapped by the mapper (or by a given mapping).
@@ -27,8 +28,9 @@ public struct AcceleratorEnvironment: Environment {
     ]
 
     public static let optionSpecs: [OptionSpec] = [
-        OptionSpec(key: "architecture", summary: "fixed hardware: an architecture JSON or YAML file or a preset (\(presets.keys.sorted().joined(separator: ", "))); the space is then the dataflow only"),
-        OptionSpec(key: "mapping", summary: "a mapping JSON or YAML file (one mapping for every layer, or {\"layers\": {name: mapping}}); needs architecture"),
+        OptionSpec(key: "architecture", summary: "fixed hardware: an architecture JSON or YAML file or a preset (\(presets.keys.sorted().joined(separator: ", "))); the space is then the dataflow only",
+                   kind: .file, presets: presets.keys.sorted()),
+        OptionSpec(key: "mapping", summary: "a mapping JSON or YAML file (one mapping for every layer, or {\"layers\": {name: mapping}}); needs architecture", kind: .file),
         OptionSpec(key: "mapper_objective", summary: "what the mapper minimises per layer: latency, energy, energy-delay", defaultValue: "energy-delay"),
         OptionSpec(key: "mapper_restarts", summary: "random restarts of the mapper per layer", defaultValue: "6"),
         OptionSpec(key: "mapper_steps", summary: "local-search steps per restart", defaultValue: "250"),
@@ -109,11 +111,17 @@ public struct AcceleratorEnvironment: Environment {
             if let preset = Self.presets[given] {
                 architecture = preset
             } else {
-                guard FileManager.default.isReadableFile(atPath: given) else {
-                    throw fail("architecture", "not a preset (\(Self.presets.keys.sorted().joined(separator: ", "))) nor a readable file")
+                guard FileManager.default.fileExists(atPath: given) else {
+                    throw fail("architecture", "not a preset (\(Self.presets.keys.sorted().joined(separator: ", "))) nor an existing file")
+                }
+                let data: Data
+                do {
+                    data = try StructuredFile.jsonData(given, what: "architecture")
+                } catch {
+                    throw fail("architecture", "\(error)")
                 }
                 do {
-                    architecture = try JSONDecoder().decode(Architecture.self, from: try StructuredFile.jsonData(given))
+                    architecture = try JSONDecoder().decode(Architecture.self, from: data)
                 } catch {
                     throw fail("architecture", "not an architecture file (see docs/ACCELERATOR.md): \(error)")
                 }
@@ -131,7 +139,7 @@ public struct AcceleratorEnvironment: Environment {
             guard fixedArchitecture != nil else { throw fail("mapping", "an explicit mapping needs a fixed architecture (--option architecture=…)") }
             let data: Data
             do {
-                data = try StructuredFile.jsonData(path)
+                data = try StructuredFile.jsonData(path, what: "mapping")
             } catch {
                 throw fail("mapping", "\(error)")
             }
@@ -162,7 +170,7 @@ public struct AcceleratorEnvironment: Environment {
         // The workload.
         if isFile {
             do {
-                network = try NetworkFile.parse(try StructuredFile.jsonData(requested), fallbackName: URL(fileURLWithPath: requested).deletingPathExtension().lastPathComponent)
+                network = try NetworkFile.parse(try StructuredFile.jsonData(requested, what: "network"), fallbackName: URL(fileURLWithPath: requested).deletingPathExtension().lastPathComponent)
             } catch {
                 throw EnvironmentError.invalidOption(key: "workload", value: requested, reason: "\(error)")
             }
@@ -253,6 +261,7 @@ public struct AcceleratorEnvironment: Environment {
         var mapped: [[Int]: [Int]] = [:]  // layers of the same shape are mapped once
         var mappingsUsed: [Mapping] = []
         for (index, layer) in network.layers.enumerated() {
+            try EvaluationDeadline.check()
             do {
                 switch mappings {
                 case .all(let mapping):

@@ -117,6 +117,43 @@ public struct Layer: Codable, Sendable, Equatable {
         try container.encode(bits, forKey: .bits)
     }
 
+    /// The largest loop bound, stride or padding a layer file may give (2^31).
+    public static let maximumBound = 1 << 31
+    /// The most multiply-accumulates a layer or a network may have (2^50, some 10^15; ResNet-50 has 4·10^9),
+    /// so that every count the cost model forms — accesses, bits, cycles — fits in 64 bits.
+    public static let maximumMACs = 1 << 50
+    /// The most bits a tensor may hold (2^58).
+    public static let maximumBits = 1 << 58
+
+    /// A layer too large to count in 64-bit integers.
+    public struct TooLarge: Error, CustomStringConvertible, Equatable {
+        public let description: String
+    }
+
+    /// Throws `TooLarge` unless the layer's multiply-accumulates and its tensors, in bits, stay within
+    /// `maximumMACs` (checked without overflowing).
+    public func checkSize() throws {
+        func product(_ values: [Int], limit: Int = Self.maximumMACs) -> Int? {
+            var result = 1
+            for value in values {
+                let (next, overflow) = result.multipliedReportingOverflow(by: max(1, value))
+                guard !overflow, next <= limit else { return nil }
+                result = next
+            }
+            return result
+        }
+        guard sizes.allSatisfy({ $0 >= 1 && $0 <= Self.maximumBound }), product(sizes) != nil else {
+            throw TooLarge(description: "its loop bounds \(sizes) multiply to more than \(Self.maximumMACs) multiply-accumulates, the most modelled")
+        }
+        let windowY = product([self[.oy], strideY]).map { $0 + self[.fy] }, windowX = product([self[.ox], strideX]).map { $0 + self[.fx] }
+        let bits = precision.max() ?? 16
+        guard let windowY, let windowX, product([self[.b], self[.g], self[.c], windowY, windowX, bits], limit: Self.maximumBits) != nil,
+              product([self[.g], self[.k], self[.c], self[.fy], self[.fx], bits], limit: Self.maximumBits) != nil,
+              product([self[.b], self[.g], self[.k], self[.oy], self[.ox], bits], limit: Self.maximumBits) != nil else {
+            throw TooLarge(description: "its tensors hold more than \(Self.maximumBits) bits, the most modelled")
+        }
+    }
+
     /// 16-bit weights and inputs, 16-bit outputs (Eyeriss's precision).
     public static let defaultBits: [Operand: Int] = [.weights: 16, .inputs: 16, .outputs: 16]
 

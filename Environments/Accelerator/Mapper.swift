@@ -160,7 +160,8 @@ public struct Mapper: Sendable {
             }
             guard var current = cost(state) else { continue }
             var score = objective.score(current)
-            for _ in 0..<steps {
+            for step in 0..<steps {
+                if step % 64 == 0 { try EvaluationDeadline.check() }
                 var next = state
                 switch generator.nextInt(below: 3) {
                 case 0 where !factors.isEmpty:

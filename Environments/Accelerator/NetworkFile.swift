@@ -78,7 +78,16 @@ public enum NetworkFile {
             func require(_ value: Int?, _ field: String) throws -> Int {
                 guard let value else { throw FormatError(description: "\(at): a \(entry.type) layer needs \"\(field)\"") }
                 guard value >= 1 else { throw FormatError(description: "\(at): \"\(field)\" must be at least 1, not \(value)") }
+                guard value <= Layer.maximumBound else {
+                    throw FormatError(description: "\(at): \"\(field)\" is \(value); the largest size modelled is \(Layer.maximumBound)")
+                }
                 return value
+            }
+            for (field, pair) in [("input", entry.input), ("kernel", entry.kernel), ("stride", entry.stride), ("padding", entry.padding)] {
+                guard let pair else { continue }
+                guard abs(pair.y) <= Layer.maximumBound, abs(pair.x) <= Layer.maximumBound else {
+                    throw FormatError(description: "\(at): \"\(field)\" is [\(pair.y), \(pair.x)]; the largest size modelled is \(Layer.maximumBound)")
+                }
             }
             let layerBits = try bits(entry.bits, base: defaultBits, at: at)
             var layer: Layer
@@ -89,6 +98,7 @@ public enum NetworkFile {
                 guard let kernel = entry.kernel else { throw FormatError(description: "\(at): a conv layer needs \"kernel\"") }
                 let stride = entry.stride ?? Pair(y: 1, x: 1)
                 guard stride.y == stride.x else { throw FormatError(description: "\(at): strides must be equal on both axes") }
+                guard stride.y >= 1 else { throw FormatError(description: "\(at): \"stride\" must be at least 1, not \(stride.y)") }
                 let padding = entry.padding ?? Pair(y: kernel.y / 2, x: kernel.x / 2)
                 guard input.y + 2 * padding.y >= kernel.y, input.x + 2 * padding.x >= kernel.x, kernel.y >= 1, kernel.x >= 1,
                       padding.y >= 0, padding.x >= 0 else {
@@ -125,6 +135,15 @@ public enum NetworkFile {
                 throw FormatError(description: "\(at): unknown type '\(entry.type)'; types are conv, fc, gemm, loops")
             }
             layer.bits = layerBits
+            do {
+                try layer.checkSize()
+            } catch let error as Layer.TooLarge {
+                throw FormatError(description: "\(at): \(error.description)")
+            }
+            let (total, overflow) = layers.reduce(0) { $0 + $1.macs }.addingReportingOverflow(layer.macs)
+            guard !overflow, total <= Layer.maximumMACs else {
+                throw FormatError(description: "\(at): the network has more than \(Layer.maximumMACs) multiply-accumulates, the most modelled")
+            }
             layers.append(layer)
         }
         let name = file.name ?? fallbackName

@@ -55,7 +55,7 @@ public struct DiffusionSamplerEnvironment: Environment {
             workload: "2d",
             options: [
                 OptionSpec(key: "samples", summary: "samples per evaluation (start points and data samples)", defaultValue: "4000"),
-                OptionSpec(key: "mixture", summary: "JSON file of the custom workload's mixture"),
+                OptionSpec(key: "mixture", summary: "JSON file of the custom workload's mixture", kind: .file),
             ],
             defaultObjective: .metric("l2", .minimize),
             suggestedObjectives: [
@@ -94,9 +94,9 @@ public struct DiffusionSamplerEnvironment: Environment {
     static func loadMixture(_ path: String) throws -> GaussianMixture {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw EnvironmentError.invalidOption(key: "mixture", value: path, reason: "cannot read the file")
+            data = try InputFile.read(path, what: "mixture", limit: 4 << 20)
+        } catch let error as InputFileError {
+            throw EnvironmentError.invalidOption(key: "mixture", value: path, reason: error.reason)
         }
         do {
             return try JSONDecoder().decode(GaussianMixture.self, from: data)
@@ -117,7 +117,7 @@ public struct DiffusionSamplerEnvironment: Environment {
         guard samples.allSatisfy(\.isFinite) else {
             return .unsuccessful(.infeasible, message: "the schedule diverges: the samples are not finite")
         }
-        let reference = problem.reference
+        let reference = try problem.reference()
         let dimension = problem.denoiser.mixture.dimension
         let rows = samples.count / dimension
         var distance = 0.0
@@ -165,11 +165,11 @@ final class SamplingProblem: @unchecked Sendable {
     }
 
     /// The RK4 reference solution of every start point, computed on first use.
-    var reference: [Double] {
-        lock.lock()
+    func reference() throws -> [Double] {
+        try EvaluationDeadline.lock(lock)
         defer { lock.unlock() }
         if let cachedReference { return cachedReference }
-        let solution = ReferenceSolution.solve(start, denoiser: denoiser)
+        let solution = try ReferenceSolution.solve(start, denoiser: denoiser)
         cachedReference = solution
         return solution
     }
@@ -188,6 +188,8 @@ final class SamplingProblem: @unchecked Sendable {
         defer { registryLock.unlock() }
         let key = Key(mixture: mixture, samples: samples, startSeed: startSeed)
         if let problem = problems[key] { return problem }
+        // A bounded number of problems stays in memory: clients may ask for many sample counts.
+        if problems.count >= 8 { problems.removeAll() }
         let problem = SamplingProblem(mixture: mixture, samples: samples, startSeed: startSeed)
         problems[key] = problem
         return problem

@@ -1,10 +1,11 @@
 import Foundation
+import GymCore
 
 /// The reference solution of the probability-flow ODE: classic RK4 in λ with 1000 uniform λ-steps on
 /// y = x/α, dy/dλ = −e^(−λ)·ε(α(t(λ))·y, t(λ)); x_ref = α(ε)·y_end.
 public enum ReferenceSolution {
     /// Integrates every row of `x1` from t = 1 to `end` with `steps` RK4 steps.
-    public static func solve(_ x1: [Double], denoiser: MixtureDenoiser, end: Double = 1e-3, steps: Int = 1000) -> [Double] {
+    public static func solve(_ x1: [Double], denoiser: MixtureDenoiser, end: Double = 1e-3, steps: Int = 1000) throws -> [Double] {
         let schedule = denoiser.schedule
         let start = schedule.lambda(1)
         let h = (schedule.lambda(end) - start) / Double(steps)
@@ -28,6 +29,7 @@ public enum ReferenceSolution {
         }
 
         for step in 0..<steps {
+            try EvaluationDeadline.check()
             let lambda = start + Double(step) * h
             state = y
             derivative(lambda, into: 0)

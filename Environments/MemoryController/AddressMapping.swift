@@ -1,4 +1,5 @@
 import Foundation
+import GymCore
 
 /// Where a request lands: channel, rank, bank group, bank and row, and its column.
 public struct DecodedAddress: Hashable, Sendable {
@@ -82,10 +83,11 @@ public struct AddressMapping: Hashable, Sendable {
 
     /// Reads a DRAMSys address-mapping file (`addressmapping` or `CONGEN` wrapper).
     public static func load(_ path: String) throws -> AddressMapping {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MemoryConfigurationError("cannot read address-mapping file '\(path)'")
+        do {
+            return try parse(try InputFile.read(path, what: "address-mapping"), source: path)
+        } catch let error as InputFileError {
+            throw MemoryConfigurationError(error.description)
         }
-        return try parse(data, source: path)
     }
 
     /// Parses a DRAMSys address mapping: `{"addressmapping" | "CONGEN": {"BYTE_BIT": [...], ...}}`.

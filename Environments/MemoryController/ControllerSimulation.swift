@@ -1,3 +1,4 @@
+import GymCore
 /// What one simulation measured: counts in commands and cycles, latencies in cycles. `SimulationReport`
 /// turns it into metrics with units.
 public struct SimulationResult: Sendable {
@@ -259,7 +260,14 @@ public struct ControllerSimulation {
         var nextDue = refreshing ? spec.timing.REFI : Int.max
         var best = Candidate()
         var bestValid = false
+        // The evaluation's deadline is checked every few thousand steps: cheap, and prompt enough.
+        var stepsToCheck = 0
         while true {
+            if stepsToCheck == 0 {
+                try EvaluationDeadline.check()
+                stepsToCheck = 4096
+            }
+            stepsToCheck -= 1
             applyCloses(upTo: now)
             if arbiterLimited { while let free = slotFrees.minimum, free <= now { slotFrees.removeMinimum(); inFlight -= 1 } }
             if now >= nextDue {
@@ -313,7 +321,7 @@ public struct ControllerSimulation {
                 }
             }
             next = min(next, nextDue)
-            precondition(next > now && next < Int.max, "the controller stalled at cycle \(now)")
+            guard next > now && next < Int.max else { throw SimulationError.stalled(cycle: now) }
             now = next
         }
         finish(at: now)
@@ -703,6 +711,19 @@ struct MinHeap {
             guard items[smallest] < items[parent] else { break }
             items.swapAt(parent, smallest)
             parent = smallest
+        }
+    }
+}
+
+/// A simulation that cannot go on.
+public enum SimulationError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// No command or request could ever happen again: a bug in the model, reported instead of looping.
+    case stalled(cycle: Int)
+
+    /// A sentence saying what happened.
+    public var description: String {
+        switch self {
+        case .stalled(let cycle): return "the controller stalled at cycle \(cycle): no command can be issued and no request arrives"
         }
     }
 }

@@ -40,8 +40,8 @@ public struct MemoryControllerEnvironment: Environment {
     /// The environment's options.
     public static let optionSpecs: [OptionSpec] = [
         OptionSpec(key: "memspec", summary: "a DRAMSys memspec JSON file, or a preset: \(MemorySpec.presetNames.joined(separator: ", "))",
-                   defaultValue: "DDR4-2400R_8Gb_x8"),
-        OptionSpec(key: "addressmapping", summary: "a DRAMSys address-mapping JSON file (default: the preset's, else row-bank-column)"),
+                   defaultValue: "DDR4-2400R_8Gb_x8", kind: .file, presets: MemorySpec.presetNames),
+        OptionSpec(key: "addressmapping", summary: "a DRAMSys address-mapping JSON file (default: the preset's, else row-bank-column)", kind: .file),
         OptionSpec(key: "trace_clock_mhz", summary: "clock of the trace player's times, as DRAMSys's clkMhz (default: the memory clock)"),
         OptionSpec(key: "requests", summary: "requests of a generated workload", defaultValue: "10000"),
         OptionSpec(key: "read_fraction", summary: "fraction of reads of a generated workload, 0…1", defaultValue: "0.67"),
@@ -130,9 +130,6 @@ public struct MemoryControllerEnvironment: Environment {
             let path: String
             if isFile {
                 path = workload
-                guard FileManager.default.isReadableFile(atPath: path) else {
-                    throw EnvironmentError.invalidOption(key: "workload", value: path, reason: "the trace file cannot be read")
-                }
             } else {
                 guard let url = BundledFile.url("traces/\(workload).stl") else {
                     throw EnvironmentError.invalidOption(key: "workload", value: workload, reason: "the bundled trace is missing from the installation")
@@ -140,6 +137,18 @@ public struct MemoryControllerEnvironment: Environment {
                 path = url.path
             }
             source = .file(path: path, cyclesPerTick: memory.timing.clockMHz / traceClock)
+            // The whole trace is checked now, so a bad one is refused before anything is simulated.
+            do {
+                var stream = try TraceFileStream(path: path, cyclesPerTick: memory.timing.clockMHz / traceClock, burstBytes: memory.burstBytes,
+                                                 maximumCycle: TraceTiming.maximumCycle(clockMHz: memory.timing.clockMHz))
+                try stream.validate()
+            } catch let error as TraceError {
+                throw EnvironmentError.invalidOption(key: "workload", value: path, reason: error.description)
+            } catch let error as InputFileError {
+                throw EnvironmentError.invalidOption(key: "workload", value: path, reason: error.reason)
+            } catch let error as MemoryConfigurationError {
+                throw EnvironmentError.invalidOption(key: "workload", value: path, reason: error.description)
+            }
         } else {
             if values["trace_clock_mhz"] != nil {
                 throw EnvironmentError.invalidOption(key: "trace_clock_mhz", value: values["trace_clock_mhz"]!,
@@ -150,10 +159,19 @@ public struct MemoryControllerEnvironment: Environment {
                 throw EnvironmentError.invalidOption(key: "stride", value: values["stride"]!, reason: "only the strided workload reads it")
             }
             let footprint = try number("footprint", Double(memory.capacity), Double(memory.burstBytes)...Double(memory.capacity), whole: true)
+            let requests = Int(try number("requests", 10_000, 1...100_000_000, whole: true))
+            let interval = Int(try number("interval", 1, 0...1_000_000, whole: true))
+            // The last request arrives at requests × interval: no later than a trace may.
+            let span = TraceTiming.maximumCycle(clockMHz: memory.timing.clockMHz)
+            guard requests * interval <= span else {
+                throw EnvironmentError.invalidOption(
+                    key: "interval", value: String(interval),
+                    reason: "\(requests) requests \(interval) cycles apart span \(requests * interval) cycles; the limit is \(span) cycles (\(Parameter.numberText(TraceTiming.maximumSpanSeconds)) s of simulated time)")
+            }
             source = .generated(GeneratedTraffic(
-                pattern: pattern, requests: Int(try number("requests", 10_000, 1...100_000_000, whole: true)),
+                pattern: pattern, requests: requests,
                 readFraction: try number("read_fraction", 0.67, 0...1, whole: false),
-                interval: Int(try number("interval", 1, 0...1_000_000, whole: true)),
+                interval: interval,
                 stride: Int(try number("stride", 256, 1...Double(memory.capacity), whole: true)),
                 footprint: Int(footprint), seed: options.seed))
         }
@@ -172,7 +190,8 @@ public struct MemoryControllerEnvironment: Environment {
         var simulation = ControllerSimulation(spec: memory, mapping: mapping, config: config, recordCommands: recordCommands)
         switch source {
         case .file(let path, let cyclesPerTick):
-            var stream = try TraceFileStream(path: path, cyclesPerTick: cyclesPerTick, burstBytes: memory.burstBytes)
+            var stream = try TraceFileStream(path: path, cyclesPerTick: cyclesPerTick, burstBytes: memory.burstBytes,
+                                             maximumCycle: TraceTiming.maximumCycle(clockMHz: memory.timing.clockMHz))
             return try simulation.run(&stream)
         case .generated(let traffic):
             var stream = GeneratedStream(traffic, burstBytes: memory.burstBytes)

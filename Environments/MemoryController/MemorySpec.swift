@@ -1,4 +1,5 @@
 import Foundation
+import GymCore
 
 /// A DRAM device and its organisation, read from a DRAMSys memspec: architecture, timings in clock
 /// cycles, and currents and voltages for the energy model.
@@ -98,17 +99,18 @@ extension MemorySpec {
         if presetNames.contains(nameOrPath) { return try preset(nameOrPath) }
         guard FileManager.default.fileExists(atPath: nameOrPath) else {
             throw MemoryConfigurationError(
-                "memspec '\(nameOrPath)' is neither a preset (\(presetNames.joined(separator: ", "))) nor a readable file")
+                "memspec '\(nameOrPath)' is neither a preset (\(presetNames.joined(separator: ", "))) nor an existing file")
         }
         return try load(nameOrPath)
     }
 
     /// Reads a DRAMSys memspec JSON file.
     public static func load(_ path: String) throws -> MemorySpec {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MemoryConfigurationError("cannot read memspec file '\(path)'")
+        do {
+            return try parse(try InputFile.read(path, what: "memspec"), source: path)
+        } catch let error as InputFileError {
+            throw MemoryConfigurationError(error.description)
         }
-        return try parse(data, source: path)
     }
 
     /// Reads a DRAMSys memspec (4.x or 5.x key spellings): `{"memspec": {"memarchitecturespec": …,
@@ -191,6 +193,25 @@ extension MemorySpec {
         }
         try require(t.RC >= t.RAS, "RC (\(t.RC)) must be at least RAS (\(t.RAS))")
         try require(t.REFI > t.RFC, "REFI (\(t.REFI)) must exceed RFC (\(t.RFC))")
+        // Currents and voltages of the power section: negative ones would make negative energy.
+        let p = power
+        for (name, value) in [("idd0", p.idd0), ("idd2n", p.idd2n), ("idd3n", p.idd3n), ("idd4r", p.idd4r), ("idd4w", p.idd4w),
+                              ("idd5", p.idd5), ("idd6", p.idd6), ("idd02", p.idd02), ("idd2n2", p.idd2n2), ("idd3n2", p.idd3n2),
+                              ("idd4r2", p.idd4r2), ("idd4w2", p.idd4w2), ("idd52", p.idd52), ("idd62", p.idd62),
+                              ("vdd", p.vdd), ("vdd2", p.vdd2)] {
+            try require(value >= 0 && value.isFinite, "mempowerspec.\(name) must be a current or voltage of at least 0, not \(value)")
+        }
+        try require(p.vdd > 0, "mempowerspec.vdd must be positive, not \(p.vdd)")
+        // DRAMPower charges each command the current above background: below it, energy would go negative.
+        for (command, background) in [(("idd0", p.idd0), ("idd3n", p.idd3n)), (("idd0", p.idd0), ("idd2n", p.idd2n)),
+                                      (("idd4r", p.idd4r), ("idd3n", p.idd3n)), (("idd4w", p.idd4w), ("idd3n", p.idd3n)),
+                                      (("idd5", p.idd5), ("idd3n", p.idd3n)), (("idd02", p.idd02), ("idd3n2", p.idd3n2)),
+                                      (("idd02", p.idd02), ("idd2n2", p.idd2n2)), (("idd4r2", p.idd4r2), ("idd3n2", p.idd3n2)),
+                                      (("idd4w2", p.idd4w2), ("idd3n2", p.idd3n2)), (("idd52", p.idd52), ("idd3n2", p.idd3n2))]
+        where command.1 > 0 || background.1 > 0 {
+            try require(command.1 >= background.1,
+                        "mempowerspec.\(command.0) (\(command.1) mA) must be at least \(background.0) (\(background.1) mA), the background current it adds to")
+        }
         try require(ranks * banks <= 1024 && channels <= 16, "at most 16 channels and 1024 banks per channel are modelled")
     }
 }

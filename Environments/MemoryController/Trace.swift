@@ -42,6 +42,8 @@ public struct TraceError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// One parsed trace line, in ticks of the trace player's clock.
 struct TraceLine: Hashable, Sendable {
+    /// The line's number in its file, from 1.
+    var number: Int
     var ticks: Int
     var bursts: Int
     var address: UInt64
@@ -58,9 +60,12 @@ public enum TraceFormat {
         var i = 0
         let n = line.count
         func skipSpace() { while i < n, line[i] == 32 || line[i] == 9 || line[i] == 13 { i += 1 } }
+        // The message names the line and the column, never the line's text: a file's content stays private.
         func fail(_ reason: String) -> TraceError {
-            let text = String(decoding: line, as: UTF8.self)
-            return TraceError(source: source, line: number, reason: "\(reason) in '\(text)'; expected '<time>: [(<length>)] read|write 0x<address>'")
+            TraceError(source: source, line: number, reason: "\(reason) (column \(i + 1)); expected '<time>: [(<length>)] read|write 0x<address>'")
+        }
+        guard n <= TraceFileReader.maximumLineLength else {
+            throw TraceError(source: source, line: number, reason: "the line is longer than \(TraceFileReader.maximumLineLength) bytes, the limit")
         }
         skipSpace()
         if i == n || line[i] == 35 { return nil }  // blank or '#'
@@ -124,12 +129,14 @@ public enum TraceFormat {
         }
         guard i > addressStart else { throw fail("the address has no hexadecimal digits") }
         if i < n, line[i] != 32, line[i] != 9, line[i] != 13 { throw fail("the address has a stray character") }
-        return TraceLine(ticks: ticks, bursts: bursts, address: address, isWrite: isWrite)
+        return TraceLine(number: number, ticks: ticks, bursts: bursts, address: address, isWrite: isWrite)
     }
 }
 
 /// Reads a trace file a chunk at a time, so a trace of any size streams from disk.
 final class TraceFileReader {
+    /// The longest line accepted, in bytes: a request line is a few dozen.
+    static let maximumLineLength = 4096
     private let handle: FileHandle
     private let source: String
     private let burstBytes: Int
@@ -141,6 +148,11 @@ final class TraceFileReader {
 
     init(path: String, burstBytes: Int, chunkSize: Int = 1 << 20) throws {
         self.chunkSize = chunkSize
+        do {
+            _ = try InputFile.size(path, what: "trace")
+        } catch let error as InputFileError {
+            throw MemoryConfigurationError(error.description)
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw MemoryConfigurationError("cannot open trace file '\(path)'")
         }
@@ -179,7 +191,15 @@ final class TraceFileReader {
             }
             buffer.removeFirst(start)
             start = 0
-            let chunk = handle.readData(ofLength: chunkSize)
+            guard buffer.count <= Self.maximumLineLength else {
+                throw TraceError(source: source, line: lineNumber + 1, reason: "the line is longer than \(Self.maximumLineLength) bytes, the limit")
+            }
+            let chunk: Data
+            do {
+                chunk = try handle.read(upToCount: chunkSize) ?? Data()
+            } catch {
+                throw TraceError(source: source, line: lineNumber + 1, reason: "the file cannot be read")
+            }
             if chunk.isEmpty { atEnd = true } else { buffer.append(contentsOf: chunk) }
         }
     }
@@ -187,48 +207,73 @@ final class TraceFileReader {
 
 /// How trace times become memory-clock cycles, and how bursts of a long request follow each other.
 struct TraceTiming {
+    /// The latest arrival a trace may ask for, in seconds of simulated time: an idle controller still
+    /// refreshes every 7.8 µs, so a trace spanning hours would simulate for hours.
+    static let maximumSpanSeconds = 100.0
+
     /// `.rstl`: each time is relative to the previous line's.
     var relative: Bool
     /// Memory clock cycles per trace-clock tick.
     var cyclesPerTick: Double
     var burstBytes: Int
+    /// The latest arrival accepted, in memory cycles.
+    var maximumCycle: Int
 
     private var lastTicks = 0
-    init(relative: Bool, cyclesPerTick: Double, burstBytes: Int) {
+    init(relative: Bool, cyclesPerTick: Double, burstBytes: Int, maximumCycle: Int) {
         self.relative = relative
         self.cyclesPerTick = cyclesPerTick
         self.burstBytes = burstBytes
+        self.maximumCycle = maximumCycle
     }
 
+    /// The latest arrival accepted for a memory clock of `clockMHz`, in cycles.
+    static func maximumCycle(clockMHz: Double) -> Int { Int(maximumSpanSeconds * clockMHz * 1e6) }
+
     /// The memory cycle of a line: the first memory-clock edge at or after the trace player's time.
-    mutating func cycle(of line: TraceLine) -> Int {
-        let ticks = relative ? lastTicks + line.ticks : line.ticks
+    mutating func cycle(of line: TraceLine, source: String, number: Int) throws -> Int {
+        var ticks = line.ticks
+        if relative {
+            let (sum, overflow) = lastTicks.addingReportingOverflow(line.ticks)
+            ticks = overflow ? Int.max : sum
+        }
         lastTicks = ticks
-        return Int((Double(ticks) * cyclesPerTick - 1e-9).rounded(.up))
+        let cycle = (Double(ticks) * cyclesPerTick - 1e-9).rounded(.up)
+        guard cycle <= Double(maximumCycle) else {
+            throw TraceError(source: source, line: number, reason: "the request arrives after cycle \(maximumCycle), \(Parameter.numberText(Self.maximumSpanSeconds)) s of simulated time, the limit for a trace")
+        }
+        return max(0, Int(cycle))
     }
 }
 
 /// A trace file as a request stream: parsed once and kept in memory when it is small, streamed from disk
 /// when it is large.
 public struct TraceFileStream: RequestStream {
+    private let path: String
     private var timing: TraceTiming
     private var reader: TraceFileReader?
     private var lines: [TraceLine]
     private var index = 0
     private var pendingBursts = 0
     private var pending = MemoryRequest(time: 0, address: 0, isWrite: false)
+    private var producedAny = false
 
     /// Files up to this size are parsed once per process and kept in memory.
     static let inMemoryLimit = 64 << 20
 
-    /// A stream over `path`; `cyclesPerTick` is the memory clock over the trace player's clock.
-    public init(path: String, cyclesPerTick: Double, burstBytes: Int) throws {
-        try self.init(path: path, cyclesPerTick: cyclesPerTick, burstBytes: burstBytes, inMemoryLimit: Self.inMemoryLimit)
+    /// A stream over `path`; `cyclesPerTick` is the memory clock over the trace player's clock. A request
+    /// arriving after `maximumCycle` is an error, as is a trace without requests.
+    public init(path: String, cyclesPerTick: Double, burstBytes: Int, maximumCycle: Int = .max) throws {
+        try self.init(path: path, cyclesPerTick: cyclesPerTick, burstBytes: burstBytes, maximumCycle: maximumCycle,
+                      inMemoryLimit: Self.inMemoryLimit)
     }
 
-    init(path: String, cyclesPerTick: Double, burstBytes: Int, inMemoryLimit: Int, chunkSize: Int = 1 << 20) throws {
-        timing = TraceTiming(relative: path.lowercased().hasSuffix(".rstl"), cyclesPerTick: cyclesPerTick, burstBytes: burstBytes)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? Int.max
+    init(path: String, cyclesPerTick: Double, burstBytes: Int, maximumCycle: Int = .max, inMemoryLimit: Int,
+         chunkSize: Int = 1 << 20) throws {
+        self.path = path
+        timing = TraceTiming(relative: path.lowercased().hasSuffix(".rstl"), cyclesPerTick: cyclesPerTick, burstBytes: burstBytes,
+                             maximumCycle: maximumCycle)
+        let size = try InputFile.size(path, what: "trace")
         if size <= inMemoryLimit {
             lines = try TraceCache.shared.lines(path: path, burstBytes: burstBytes)
             reader = nil
@@ -238,22 +283,35 @@ public struct TraceFileStream: RequestStream {
         }
     }
 
+    /// Checks the whole trace before any simulation: it has requests, and none arrives after the limit.
+    /// A trace too large to keep in memory is checked as it streams.
+    public mutating func validate() throws {
+        guard reader == nil else { return }
+        guard !lines.isEmpty else { throw TraceError(source: path, line: 0, reason: "the trace has no requests") }
+        var timing = self.timing
+        for line in lines { _ = try timing.cycle(of: line, source: path, number: line.number) }
+    }
+
     public mutating func next() throws -> MemoryRequest? {
         if pendingBursts > 0 {
             pendingBursts -= 1
             pending.address &+= UInt64(timing.burstBytes)
             return pending
         }
-        let line: TraceLine
+        var next: TraceLine?
         if let reader {
-            guard let next = try reader.nextLine() else { return nil }
-            line = next
-        } else {
-            guard index < lines.count else { return nil }
-            line = lines[index]
+            next = try reader.nextLine()
+        } else if index < lines.count {
+            next = lines[index]
             index += 1
         }
-        pending = MemoryRequest(time: timing.cycle(of: line), address: line.address, isWrite: line.isWrite)
+        guard let line = next else {
+            if !producedAny { throw TraceError(source: path, line: 0, reason: "the trace has no requests") }
+            return nil
+        }
+        producedAny = true
+        pending = MemoryRequest(time: try timing.cycle(of: line, source: path, number: line.number), address: line.address,
+                                isWrite: line.isWrite)
         pendingBursts = line.bursts - 1
         return pending
     }

@@ -68,7 +68,8 @@ public struct SupernetEnvironment: Environment {
                 OptionSpec(key: "sampler", summary: "training sampler: \(SupernetSampler.allCases.map(\.rawValue).joined(separator: ", "))", defaultValue: "sandwich"),
                 OptionSpec(key: "epochs", summary: "training epochs", defaultValue: "20"),
                 OptionSpec(key: "training_seed", summary: "seed of the weights and the batches (the data split is fixed)", defaultValue: "0"),
-                OptionSpec(key: "cache_dir", summary: "where trained supernets are kept (default: the user's cache directory)"),
+                OptionSpec(key: "cache_dir", summary: "where trained supernets are kept (default: the user's cache directory)",
+                           kind: .hostSetting),
                 OptionSpec(key: "latency", summary: "measured (timed forward passes here) or accelerator (the Accelerator-v0 model)", defaultValue: "measured"),
                 OptionSpec(key: "accelerator", summary: "with latency=accelerator: a preset (\(AcceleratorEnvironment.presets.keys.sorted().joined(separator: ", ")))",
                            defaultValue: "eyeriss-like"),
@@ -138,7 +139,8 @@ public struct SupernetEnvironment: Environment {
         let split = digits.split(testCount: Self.testCount, seed: 1)
         let test = (split.test.map { digits.images[$0] }, split.test.map { digits.labels[$0] })
         let key = trainingKey
-        Self.cache.lock.lock()
+        // Another evaluation may be training: wait for it, but no longer than this evaluation may take.
+        try EvaluationDeadline.lock(Self.cache.lock)
         defer { Self.cache.lock.unlock() }
         if let model = Self.cache.models[key] { return (model, test) }
         let file = cacheDirectory.appendingPathComponent("\(key).json")
@@ -153,7 +155,16 @@ public struct SupernetEnvironment: Environment {
         // One process trains; others (workers, parallel runs) wait on the lock and then read its result.
         try? FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
         let lock = open(cacheDirectory.appendingPathComponent("\(key).lock").path, O_CREAT | O_RDWR, 0o644)
-        if lock >= 0 { flock(lock, LOCK_EX) }
+        if lock >= 0 {
+            while flock(lock, LOCK_EX | LOCK_NB) != 0 {
+                do {
+                    try EvaluationDeadline.sleep(0.1)
+                } catch {
+                    close(lock)
+                    throw error
+                }
+            }
+        }
         defer {
             if lock >= 0 {
                 flock(lock, LOCK_UN)
@@ -165,7 +176,7 @@ public struct SupernetEnvironment: Environment {
             return (model, test)
         }
         let start = Date()
-        let model = trainer.train(images: split.train.map { digits.images[$0] }, labels: split.train.map { digits.labels[$0] }, seed: trainingSeed) { epoch, loss in
+        let model = try trainer.train(images: split.train.map { digits.images[$0] }, labels: split.train.map { digits.labels[$0] }, seed: trainingSeed) { epoch, loss in
             let line = String(format: "Training the supernet (%@, seed %llu): epoch %d/%d, loss %.3f, %.0f s\n",
                               trainer.sampler.rawValue, trainingSeed, epoch, trainer.epochs, loss, Date().timeIntervalSince(start))
             FileHandle.standardError.write(Data(line.utf8))

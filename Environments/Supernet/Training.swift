@@ -56,7 +56,7 @@ public struct SupernetTrainer: Sendable {
 
     /// Trains from the seed's initial weights on `images`/`labels`; `progress(epoch, loss)` after each epoch.
     public func train(images: [[Double]], labels: [Int], seed: UInt64,
-                      progress: (Int, Double) -> Void = { _, _ in }) -> Supernet {
+                      progress: (Int, Double) -> Void = { _, _ in }) throws -> Supernet {
         var model = Supernet(seed: Seeds.derive(seed, "initial weights"))
         var generator = SeededGenerator(seed: Seeds.derive(seed, "batches"))
         var parameters = model.flat
@@ -74,6 +74,7 @@ public struct SupernetTrainer: Sendable {
             order.shuffle(using: &generator)
             var epochLoss = 0.0
             for start in stride(from: 0, to: order.count, by: batchSize) {
+                try EvaluationDeadline.check()
                 let rows = order[start..<min(order.count, start + batchSize)]
                 let batch = rows.map { images[$0] }
                 let labelTargets = Self.oneHot(rows.map { labels[$0] })

@@ -58,7 +58,7 @@ public struct TestFunctionEnvironment: Environment {
     /// Evaluates the function on a valid design.
     public func evaluate(_ design: Design) throws -> Evaluation {
         let canonical = try spec.space.validate(design)
-        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        if delay > 0 { try EvaluationDeadline.sleep(delay) }
         var metrics = function(canonical)
         if noise > 0 {
             var generator = SeededGenerator(seed: Seeds.derive(seed, canonical.hash))

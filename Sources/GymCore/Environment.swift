@@ -26,8 +26,14 @@ extension Environment {
 extension Environment {
     /// Validates `design`, checks the space's constraints, evaluates it and times it. Never throws:
     /// an invalid design, a broken constraint or a simulator error comes back as an evaluation whose
-    /// status and message say what happened.
-    public func measure(_ design: Design) -> Evaluation {
+    /// status and message say what happened. With a `timeLimit` (seconds), a simulation still running
+    /// then stops at its next check and the evaluation has status `timeout`.
+    public func measure(_ design: Design, timeLimit: Double? = nil) -> Evaluation {
+        guard let timeLimit else { return measureUnderActiveDeadline(design) }
+        return EvaluationDeadline.with(EvaluationDeadline(seconds: timeLimit)) { measureUnderActiveDeadline(design) }
+    }
+
+    private func measureUnderActiveDeadline(_ design: Design) -> Evaluation {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let canonical: Design
@@ -43,6 +49,8 @@ extension Environment {
             var evaluation = try evaluate(canonical)
             if evaluation.wallTime == 0 { evaluation.wallTime = elapsed() }
             return evaluation
+        } catch let timedOut as EvaluationTimedOut {
+            return .unsuccessful(.timeout, message: timedOut.description, wallTime: elapsed())
         } catch {
             return .unsuccessful(.failed, message: String(describing: error), wallTime: elapsed())
         }
@@ -83,6 +91,17 @@ public struct WorkloadSpec: Codable, Hashable, Sendable {
     }
 }
 
+/// What an option's value names, which decides who may set it: a server lets its clients set plain
+/// values, files only inside the folder its operator allowed, and host settings never.
+public enum OptionKind: String, Codable, Hashable, Sendable {
+    /// A number or a word: anyone may set it.
+    case value
+    /// A file's path, or one of the option's `presets`.
+    case file
+    /// A setting of the machine running the environment (such as a cache folder): only its operator sets it.
+    case hostSetting = "host_setting"
+}
+
 /// An environment-specific option (`--option key=value`).
 public struct OptionSpec: Codable, Hashable, Sendable {
     /// The option's key.
@@ -91,12 +110,40 @@ public struct OptionSpec: Codable, Hashable, Sendable {
     public var summary: String
     /// The value used when it is not given, if any.
     public var defaultValue: String?
+    /// What its value names.
+    public var kind: OptionKind
+    /// For a file option, the names it takes that are not files (built-in presets).
+    public var presets: [String]
 
     /// Creates an option spec.
-    public init(key: String, summary: String, defaultValue: String? = nil) {
+    public init(key: String, summary: String, defaultValue: String? = nil, kind: OptionKind = .value, presets: [String] = []) {
         self.key = key
         self.summary = summary
         self.defaultValue = defaultValue
+        self.kind = kind
+        self.presets = presets
+    }
+
+    private enum CodingKeys: String, CodingKey { case key, summary, defaultValue, kind, presets }
+
+    /// Reads an option spec; `kind` and `presets` may be absent (specs stored before they existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        key = try container.decode(String.self, forKey: .key)
+        summary = try container.decode(String.self, forKey: .summary)
+        defaultValue = try container.decodeIfPresent(String.self, forKey: .defaultValue)
+        kind = try container.decodeIfPresent(OptionKind.self, forKey: .kind) ?? .value
+        presets = try container.decodeIfPresent([String].self, forKey: .presets) ?? []
+    }
+
+    /// Writes `kind` and `presets` only when they say something, so plain options read as before.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encode(summary, forKey: .summary)
+        try container.encodeIfPresent(defaultValue, forKey: .defaultValue)
+        if kind != .value { try container.encode(kind, forKey: .kind) }
+        if !presets.isEmpty { try container.encode(presets, forKey: .presets) }
     }
 }
 

@@ -83,7 +83,7 @@ import Testing
                 return String(describing: error)
             }
         }
-        #expect(message(["architecture": "no-such-preset"]).contains("not a preset (eyeriss-like, output-stationary, tpu-like) nor a readable file"))
+        #expect(message(["architecture": "no-such-preset"]).contains("not a preset (eyeriss-like, output-stationary, tpu-like) nor an existing file"))
         #expect(message(["mapping": "x.json"]).contains("an explicit mapping needs a fixed architecture"))
         #expect(message(["mapper_objective": "speed"]).contains("expected one of latency, energy, energy-delay"))
         let lopsided = try Self.temporary("bad.json", Self.architectureJSON.replacingOccurrences(of: #""sharedAcross": ["X", "Y"], "area": 0.01"#, with: #""sharedAcross": [], "area": 0.01"#)

@@ -114,4 +114,25 @@ import Testing
         #expect(error(#"{"type": "fc", "inputs": 4, "outputs": 4, "bits": {"psums": 8}}"#).contains("unknown operand 'psums'"))
         #expect(error("").contains("the network has no layers"))
     }
+
+    @Test func layersTooLargeForSixtyFourBitCountsAreRefused() {
+        func error(_ layers: String) -> String {
+            do {
+                _ = try NetworkFile.parse(Data("{\"layers\": [\(layers)]}".utf8), fallbackName: "n")
+                return "accepted"
+            } catch {
+                return String(describing: error)
+            }
+        }
+        // 10^7 × 10^7 × 10^7 = 10^21 multiply-accumulates: more than 2^63, once an overflow trap in `macs`.
+        #expect(error(#"{"type": "gemm", "m": 10000000, "n": 10000000, "k": 10000000}"#)
+            .contains("multiply to more than 1125899906842624 multiply-accumulates"))
+        #expect(error(#"{"type": "gemm", "m": 9223372036854775807, "n": 1, "k": 1}"#).contains("the largest size modelled is 2147483648"))
+        #expect(error(#"{"type": "conv", "in_channels": 3, "out_channels": 4, "input": 9223372036854775807, "kernel": 3}"#)
+            .contains("the largest size modelled is 2147483648"))
+        // Each layer fits, the network does not: 2^25 × 2^25 × 1 is 2^50 MACs, twice over.
+        let half = #"{"type": "gemm", "m": 33554432, "n": 33554432, "k": 1}"#
+        #expect(error(half) == "accepted")
+        #expect(error("\(half), \(half)").contains("the network has more than 1125899906842624 multiply-accumulates"))
+    }
 }

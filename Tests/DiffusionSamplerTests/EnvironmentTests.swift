@@ -23,7 +23,7 @@ import Testing
         let problem = SamplingProblem.shared(mixture: workload == "2d" ? .twoDimensional : .eightDimensional, samples: 4000,
                                              startSeed: workload == "2d" ? 1234 : 5678)
         let dimension = problem.denoiser.mixture.dimension
-        let atReference = SlicedWasserstein.distance(problem.reference, problem.data, dimension: dimension, directions: problem.directions)
+        let atReference = SlicedWasserstein.distance(try problem.reference(), problem.data, dimension: dimension, directions: problem.directions)
         let atStart = SlicedWasserstein.distance(problem.start, problem.data, dimension: dimension, directions: problem.directions)
         #expect(abs(atReference - floor) < 0.0005, "\(workload): \(atReference)")
         #expect(abs(atStart - prior) < 0.005, "\(workload): \(atStart)")

@@ -31,9 +31,9 @@ import Testing
         #expect(abs(x0[1] - -1.6400816718246056) < 1e-12)
     }
 
-    @Test func referenceSolutionCheckValue() {
+    @Test func referenceSolutionCheckValue() throws {
         let x = Array(ReproducibleRandom.normals(seed: 1234, rows: 4000, columns: 2)[0..<2])
-        let reference = ReferenceSolution.solve(x, denoiser: MixtureDenoiser(mixture: .twoDimensional))
+        let reference = try ReferenceSolution.solve(x, denoiser: MixtureDenoiser(mixture: .twoDimensional))
         #expect(abs(reference[0] - -2.787679078665263) < 1e-9)
         #expect(abs(reference[1] - -2.806319585899059) < 1e-9)
     }

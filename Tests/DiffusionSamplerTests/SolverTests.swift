@@ -10,7 +10,8 @@ struct SmallProblem {
     let start = ReproducibleRandom.normals(seed: 1234, rows: 200, columns: 2)
     let reference: [Double]
 
-    init() { reference = ReferenceSolution.solve(start, denoiser: denoiser) }
+    // Without a deadline bound, solving cannot fail.
+    init() { reference = try! ReferenceSolution.solve(start, denoiser: denoiser) }
 
     /// The median over samples of ‖x − x_ref‖₂. The median, not the mean: a few start points lie near the
     /// boundary between two modes, where a step error can send them to the other mode; those errors do
