@@ -23,6 +23,53 @@ extension JSONValue {
         }
     }
 
+    /// Parses a JSON object, keeping the exact text of each top-level field's value as well: numbers
+    /// such as ids and seeds lose nothing (a double cannot hold every 64-bit integer).
+    public static func parseObject(_ data: Data) throws -> (fields: [String: JSONValue], text: [String: Data]) {
+        try data.withUnsafeBytes { raw in
+            var reader = Reader(bytes: raw.bindMemory(to: UInt8.self))
+            reader.skipSpace()
+            guard reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "{") else {
+                throw reader.error("expected an object")
+            }
+            var spans: [String: Range<Int>] = [:]
+            guard case .object(let fields) = try reader.value(depth: 0, spans: &spans) else { throw reader.error("expected an object") }
+            reader.skipSpace()
+            guard reader.index == reader.bytes.count else { throw reader.error("unexpected text after the value") }
+            return (fields, spans.mapValues { Data(raw[$0]) })
+        }
+    }
+
+    /// The exact text of the top-level field `key` of a JSON object, found by skipping over the other
+    /// fields without reading them (for answering a frame too large to parse); nil if there is none or
+    /// the text is not well-formed up to it.
+    public static func topLevelFieldText(_ key: String, in data: Data) -> Data? {
+        data.withUnsafeBytes { raw -> Data? in
+            var reader = Reader(bytes: raw.bindMemory(to: UInt8.self))
+            reader.skipSpace()
+            guard reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "{") else { return nil }
+            reader.index += 1
+            while true {
+                reader.skipSpace()
+                guard reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "\""),
+                      let name = try? reader.string() else { return nil }
+                reader.skipSpace()
+                guard reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: ":") else { return nil }
+                reader.index += 1
+                reader.skipSpace()
+                let start = reader.index
+                if name == key {
+                    guard (try? reader.value(depth: 1)) != nil else { return nil }
+                    return Data(raw[start..<reader.index])
+                }
+                guard reader.skipValue() else { return nil }
+                reader.skipSpace()
+                guard reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: ",") else { return nil }
+                reader.index += 1
+            }
+        }
+    }
+
     /// The value as compact JSON text with sorted keys.
     public var jsonData: Data {
         var bytes: [UInt8] = []
@@ -101,7 +148,50 @@ extension JSONValue {
             return value
         }
 
+        /// Skips one value without building it (scalars are scanned loosely), stopping at the `,`, `}` or
+        /// `]` that follows it: false when the text ends first.
+        mutating func skipValue() -> Bool {
+            var depth = 0
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    index += 1
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                        index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                    }
+                    guard index < bytes.count else { return false }
+                    index += 1
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                    index += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 0 { return true }
+                    depth -= 1
+                    index += 1
+                case UInt8(ascii: ","):
+                    if depth == 0 { return true }
+                    index += 1
+                default:
+                    index += 1
+                }
+            }
+            return false
+        }
+
         mutating func value(depth: Int) throws -> JSONValue {
+            var unused: [String: Range<Int>]? = nil
+            return try value(depth: depth, recording: &unused)
+        }
+
+        mutating func value(depth: Int, spans: inout [String: Range<Int>]) throws -> JSONValue {
+            var recorded: [String: Range<Int>]? = [:]
+            let value = try value(depth: depth, recording: &recorded)
+            spans = recorded ?? [:]
+            return value
+        }
+
+        /// Reads one value; when `recording` is not nil, the text span of each field of this (outermost) object.
+        mutating func value(depth: Int, recording: inout [String: Range<Int>]?) throws -> JSONValue {
             guard depth < 512 else { throw error("nested too deeply") }
             skipSpace()
             guard index < bytes.count else { throw error("unexpected end of text") }
@@ -121,7 +211,10 @@ extension JSONValue {
                     skipSpace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                     index += 1
+                    skipSpace()
+                    let start = index
                     fields[key] = try value(depth: depth + 1)
+                    if recording != nil { recording?[key] = start..<index }
                     skipSpace()
                     guard index < bytes.count else { throw error("unexpected end of text in an object") }
                     if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -1,5 +1,6 @@
 import CZeroMQ
 import Foundation
+import GymCore
 
 /// CURVE encryption and authentication (ZeroMQ's elliptic-curve security), with keys in files.
 ///
@@ -36,14 +37,18 @@ public enum Curve {
     /// Writes `path.pub` and `path.secret` (mode 0600).
     public static func write(_ pair: KeyPair, to path: String) throws {
         try (pair.publicKey + "\n").write(toFile: path + ".pub", atomically: true, encoding: .utf8)
+        // Created readable by its owner only, from the first byte.
         let secret = path + ".secret"
-        try "public \(pair.publicKey)\nsecret \(pair.secretKey)\n".write(toFile: secret, atomically: true, encoding: .utf8)
-        chmod(secret, 0o600)
+        try? FileManager.default.removeItem(atPath: secret)
+        guard FileManager.default.createFile(atPath: secret, contents: Data("public \(pair.publicKey)\nsecret \(pair.secretKey)\n".utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw ProtocolError(.badRequest, "cannot write the key file \(secret)")
+        }
     }
 
     /// Reads a `.secret` file.
     public static func readKeyPair(_ path: String) throws -> KeyPair {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let text = try? InputFile.text(path, what: "key", limit: 4096) else {
             throw ProtocolError(.badRequest, "cannot read the key file \(path)")
         }
         var fields: [String: String] = [:]
@@ -59,7 +64,7 @@ public enum Curve {
 
     /// Reads a `.pub` file (or a `.secret` file's public key).
     public static func readPublicKey(_ path: String) throws -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let text = try? InputFile.text(path, what: "key", limit: 4096) else {
             throw ProtocolError(.badRequest, "cannot read the key file \(path)")
         }
         let key = text.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -3,11 +3,11 @@ import Foundation
 
 /// Serves a `SessionService` on a ZeroMQ ROUTER socket.
 ///
-/// The socket lives on the server's own thread. Quick requests (`hello`, `ping`, and requests of sessions
-/// whose evaluations take under a millisecond) are answered right there; the rest are handled on a
-/// concurrent queue (one session's requests in order) and their replies return to the socket thread
-/// through an outbox and a wake-up pipe, so a slow evaluation never holds up other clients. DEALER and REQ clients
-/// both work: a reply carries the request's envelope back.
+/// The socket lives on the server's own thread. Requests that cannot take long (`hello`, `ping`, errors,
+/// a `reset`) are answered right there; every request that evaluates or makes an environment runs on
+/// another thread (one session's requests in order) and its reply returns to the socket thread through an
+/// outbox and a wake-up pipe, so a slow or runaway evaluation never holds up other clients. DEALER and REQ
+/// clients both work: a reply carries the request's envelope back.
 public final class GymServer: @unchecked Sendable {
     /// The service answering requests.
     public let service: SessionService
@@ -16,7 +16,6 @@ public final class GymServer: @unchecked Sendable {
     private var outbox: [[Data]] = []
     private var stopping = false
     private let thread: SocketThread
-    private let workers = DispatchQueue(label: "designgym.server.requests", attributes: .concurrent)
     private let curve: Curve.Server?
 
     /// A server for `service` on `endpoint`. Only loopback, `ipc://` and `inproc://` endpoints are allowed
@@ -74,12 +73,22 @@ public final class GymServer: @unchecked Sendable {
                 continue
             }
             guard frames.count >= 2 else { continue }  // a ROUTER message always starts with the peer's identity
-            let envelope = Array(frames.dropLast())
-            switch service.dispatch(frames.last!) {
+            // The envelope is the identity and, from a REQ client, everything up to its empty delimiter;
+            // the request is the one frame after it.
+            let delimiter = frames.lastIndex(where: \.isEmpty).map { $0 + 1 } ?? 1
+            let envelope = Array(frames[..<max(1, delimiter)])
+            let body = frames[max(1, delimiter)...]
+            guard body.count == 1, let frame = body.first else {
+                let error = ProtocolError(.badRequest, "a request is exactly one frame (after a REQ client's empty delimiter); this message has \(body.count)",
+                                          details: ["frames": .number(Double(body.count))])
+                try? socket.send(envelope + [SessionService.reply(idText: Data("null".utf8), error: error)])
+                continue
+            }
+            switch service.dispatch(frame) {
             case .now(let reply):
                 try? socket.send(envelope + [reply])
-            case .later(let work):
-                workers.async {
+            case .later(let queue, let work):
+                queue.async {
                     let reply = work()
                     self.lock.lock()
                     self.outbox.append(envelope + [reply])

@@ -39,6 +39,9 @@ public enum ErrorCode: String, Codable, CaseIterable, Sendable {
     case tooLarge = "too_large"
     /// The server has as many sessions as it allows.
     case serverBusy = "server_busy"
+    /// The request names something its server does not give its clients: a file outside the folder the
+    /// operator allowed, or a setting of the server's machine.
+    case forbidden
 }
 
 /// A failed request: code, message, and details such as the parameter at fault.

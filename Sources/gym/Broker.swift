@@ -30,8 +30,11 @@ struct Broker: ParsableCommand {
     @Flag(help: "Allow binding to addresses other machines can reach.")
     var allowRemote = false
 
-    @Option(help: "Seconds an evaluation may run before it is reported as a timeout (none when omitted).")
-    var timeout: Double?
+    @Option(help: "Seconds an evaluation may run before it is reported as a timeout and its worker replaced; 0 for no limit.")
+    var timeout: Double = SessionService.Settings.defaultTimeout
+
+    @Option(help: ArgumentHelp("Let clients name files (traces, memspecs, networks) inside this folder, and nowhere else; workers read the same paths.", valueName: "dir"))
+    var allowFiles: String?
 
     @Option(help: "Seconds of silence after which a worker is dead and its evaluation is re-queued.")
     var liveness: Double = 3
@@ -42,12 +45,13 @@ struct Broker: ParsableCommand {
         let registry = Catalog.registry
         for id in environments { _ = try reportingErrors { try registry.environment(id) } }
         let security = try curve.settings()
+        let settings = try serviceSettings(timeout: timeout, allowFiles: allowFiles)
         let pool = try reportingErrors {
             try WorkerPool(endpoint: workersBind, allowRemote: allowRemote,
-                           settings: WorkerPool.Settings(liveness: liveness, evaluationTimeout: timeout), curve: security)
+                           settings: WorkerPool.Settings(liveness: liveness, evaluationTimeout: settings.evaluationTimeout), curve: security)
         }
         let workerEndpoint = try reportingErrors { try pool.start() }
-        let service = SessionService(registry: PooledEnvironment.registry(registry, pool: pool), environments: environments)
+        let service = SessionService(registry: PooledEnvironment.registry(registry, pool: pool), environments: environments, settings: settings)
         let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote, curve: security) }
         let endpoint = try reportingErrors { try server.start() }
         FileHandle.standardOutput.write(Data(

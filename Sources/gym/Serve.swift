@@ -9,9 +9,13 @@ struct Serve: ParsableCommand {
         abstract: "Serve environments over ZeroMQ (protocol designgym/1, see docs/PROTOCOL.md).",
         discussion: """
             Binds a ROUTER socket and serves many sessions at once until Ctrl-C. Only this machine can connect
-            unless --allow-remote is given.
+            unless --allow-remote is given. Clients reach only what this command line names: the environments
+            given with --env (all registered ones when none is), and files only inside the folder given with
+            --allow-files (none otherwise). Every evaluation, and every environment a client asks for, stops
+            after --timeout seconds with status `timeout`, while other clients are served.
             Examples:
               gym serve --env Branin-v0 --env DiffusionSampler-v0 --bind tcp://127.0.0.1:5555
+              gym serve --env MemoryController-v0 --allow-files traces/ --timeout 120
               gym run --remote tcp://127.0.0.1:5555 --env Branin-v0 --agent bayesian --budget 60
             """)
 
@@ -27,20 +31,37 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest request accepted, in bytes.")
     var messageLimit: Int = 4 << 20
 
+    @Option(help: "Seconds an evaluation (or making an environment) may take before it stops with status `timeout`; 0 for no limit.")
+    var timeout: Double = SessionService.Settings.defaultTimeout
+
+    @Option(help: ArgumentHelp("Let clients name files (traces, memspecs, networks) inside this folder, and nowhere else.", valueName: "dir"))
+    var allowFiles: String?
+
     @OptionGroup var curve: CurveServerOptions
 
     func run() throws {
         let registry = Catalog.registry
         for id in environments { _ = try reportingErrors { try registry.environment(id) } }
-        let service = SessionService(registry: registry, environments: environments, messageLimit: messageLimit)
+        let settings = try serviceSettings(timeout: timeout, allowFiles: allowFiles, messageLimit: messageLimit)
+        let service = SessionService(registry: registry, environments: environments, settings: settings)
         let security = try curve.settings()
         let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote, curve: security) }
         let endpoint = try reportingErrors { try server.start() }
         // Written unbuffered: scripts wait for this line to learn the endpoint.
-        let banner = "Serving \(service.served.joined(separator: ", ")) on \(endpoint) (protocol designgym/1\(security == nil ? "" : ", CURVE")). Ctrl-C stops.\n"
+        let files = settings.files.root.map { ", files in \($0)" } ?? ""
+        let banner = "Serving \(service.served.joined(separator: ", ")) on \(endpoint) (protocol designgym/1\(security == nil ? "" : ", CURVE")\(files)). Ctrl-C stops.\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         waitForInterrupt()
         server.stop()
         print("Stopped.")
     }
+}
+
+/// The service settings of `gym serve` and `gym broker`: the time limit (0 for none), the allowed folder
+/// and the message limit, checked.
+func serviceSettings(timeout: Double, allowFiles: String?, messageLimit: Int = WireProtocol.defaultMessageLimit) throws -> SessionService.Settings {
+    guard timeout >= 0, timeout.isFinite else { throw CLIError("--timeout is a number of seconds of at least 0 (0: no limit), not \(timeout)") }
+    guard messageLimit >= 1024 else { throw CLIError("--message-limit must be at least 1024 bytes, not \(messageLimit)") }
+    let files = try reportingErrors { try allowFiles.map { try FileAccess(allowing: $0) } ?? .none }
+    return SessionService.Settings(messageLimit: messageLimit, evaluationTimeout: timeout > 0 ? timeout : nil, files: files)
 }
