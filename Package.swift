@@ -103,6 +103,6 @@ let package = Package(
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "ReinforcementLearning", "GymCatalog", "Experiments", "GymStore", "GymCore"]),
         .testTarget(name: "ConformanceTests", dependencies: ["GymCatalog", "GymTestSupport", "GymCore"]),
-        .testTarget(name: "CLITests", dependencies: ["gym", "GymStore", "GymCore", "ProxyModels"]),
+        .testTarget(name: "CLITests", dependencies: ["gym", "GymStore", "GymCore", "ProxyModels", "GymTransport", "CZeroMQ"]),
     ]
 )

@@ -16,6 +16,11 @@ public enum Curve {
     public struct KeyPair: Hashable, Sendable {
         public var publicKey: String
         public var secretKey: String
+        /// A key pair from its two Z85 keys.
+        public init(publicKey: String, secretKey: String) {
+            self.publicKey = publicKey
+            self.secretKey = secretKey
+        }
     }
 
     /// Fails with a clear message when the installed libzmq has no CURVE.

@@ -14,6 +14,8 @@ public final class GymWorker: @unchecked Sendable {
         case stopped
         /// The pool abandoned the running evaluation (it timed out): replace this worker with a fresh one.
         case replace
+        /// The parent process it serves is gone: exit, whatever is running.
+        case orphaned
     }
 
     public let endpoint: String
@@ -26,9 +28,14 @@ public final class GymWorker: @unchecked Sendable {
     private var wake: WakePipe?
     private var environments: [String: any Environment] = [:]
     private let curve: Curve.Client?
+    private let parent: Int32?
 
-    public init(endpoint: String, registry: Registry, name: String? = nil, heartbeatInterval: Double = 0.5, curve: Curve.Client? = nil) {
+    /// A worker for the pool at `endpoint`; with a `parent` process id, it stops as soon as that process is
+    /// gone (its parent changes), even in the middle of an evaluation.
+    public init(endpoint: String, registry: Registry, name: String? = nil, heartbeatInterval: Double = 0.5, curve: Curve.Client? = nil,
+                parent: Int32? = nil) {
         self.curve = curve
+        self.parent = parent
         self.endpoint = endpoint
         self.registry = registry
         self.name = name ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
@@ -64,6 +71,7 @@ public final class GymWorker: @unchecked Sendable {
         }
         try beat()
         while true {
+            if let parent, getppid() != parent { return .orphaned }
             lock.lock()
             let done = stopping
             let results = finished

@@ -86,21 +86,60 @@ struct Worker: ParsableCommand {
     @Option(help: "With --curve-server-key: this worker's key file (default: a fresh key pair).")
     var curveSecret: String?
 
+    @Option(help: .hidden)
+    var parent: Int32?
+
+    @Flag(help: .hidden)
+    var keysOnStdin = false
+
     func run() throws {
         // A parent that ignores SIGINT/SIGTERM (a `gym run` handling Ctrl-C) passes that on through exec.
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
         unblockTerminationSignals()
-        let security = try CurveClientOptions.settings(serverKey: curveServerKey, secret: curveSecret)
-        let worker = GymWorker(endpoint: connect, registry: Catalog.registry, name: name, curve: security)
+        var security = try CurveClientOptions.settings(serverKey: curveServerKey, secret: curveSecret)
+        if keysOnStdin {
+            // A local worker of `gym run --workers`: the run's keys come on standard input, kept out of `ps`.
+            security = try Self.keysFromStandardInput()
+        }
+        if let parent, getppid() != parent { return }  // the run is already gone
+        let worker = GymWorker(endpoint: connect, registry: Catalog.registry, name: name, curve: security, parent: parent)
         let ending = try reportingErrors { try worker.run() }
+        if ending == .orphaned { Foundation.exit(0) }  // whatever still runs goes with the process
         if ending == .replace {
-            // A fresh process: the abandoned evaluation's thread goes with the old one.
+            // A fresh process: the abandoned evaluation's thread goes with the old one. It reads the same
+            // keys from a new standard input.
+            if keysOnStdin, let keys = security?.keys, let server = security?.serverKey {
+                var ends: [Int32] = [0, 0]
+                guard pipe(&ends) == 0 else { throw CLIError("cannot restart the worker: \(String(cString: strerror(errno)))") }
+                let text = Array("server \(server)\npublic \(keys.publicKey)\nsecret \(keys.secretKey)\n".utf8)
+                _ = text.withUnsafeBytes { write(ends[1], $0.baseAddress, $0.count) }
+                close(ends[1])
+                dup2(ends[0], STDIN_FILENO)
+                close(ends[0])
+            }
             let arguments = CommandLine.arguments
             var pointers = arguments.map { strdup($0) } + [nil]
             execv(selfExecutablePath(), &pointers)
             throw CLIError("cannot restart the worker: \(String(cString: strerror(errno)))")
         }
+    }
+}
+
+extension Worker {
+    /// The keys `gym run --workers` writes to a local worker's standard input: the pool's public key and
+    /// this worker's key pair, one `name key` line each.
+    static func keysFromStandardInput() throws -> Curve.Client {
+        let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile().prefix(4096), as: UTF8.self)
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        }
+        guard let server = fields["server"], let publicKey = fields["public"], let secretKey = fields["secret"] else {
+            throw CLIError("--keys-on-stdin expects the lines 'server <key>', 'public <key>' and 'secret <key>' on standard input")
+        }
+        return Curve.Client(serverKey: server, keys: Curve.KeyPair(publicKey: publicKey, secretKey: secretKey))
     }
 }
 
@@ -136,13 +175,15 @@ func waitForInterrupt() {
 /// Worker processes of this machine for `gym run --workers N`, replaced when they exit.
 final class LocalWorkers: @unchecked Sendable {
     private let endpoint: String
+    private let secrets: LocalWorkerSecrets?
     private let lock = NSLock()
     private var processes: [Process] = []
     private var stopping = false
     private var supervisor: Thread?
 
-    init(count: Int, endpoint: String) throws {
+    init(count: Int, endpoint: String, secrets: LocalWorkerSecrets? = nil) throws {
         self.endpoint = endpoint
+        self.secrets = secrets
         for index in 0..<count { processes.append(try launch(index)) }
         let thread = Thread { [weak self] in self?.supervise() }
         thread.name = "designgym.local-workers"
@@ -160,10 +201,20 @@ final class LocalWorkers: @unchecked Sendable {
     private func launch(_ index: Int) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: selfExecutablePath())
-        process.arguments = ["worker", "--connect", endpoint, "--name", "local-\(index)"]
+        // Each worker watches this process and exits when it is gone, however it ended.
+        process.arguments = ["worker", "--connect", endpoint, "--name", "local-\(index)", "--parent", String(getpid())]
         process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        guard let input = secrets?.workerInput else {
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        process.arguments! += ["--keys-on-stdin"]
+        let pipe = Pipe()
+        process.standardInput = pipe
         try process.run()
+        pipe.fileHandleForWriting.write(Data(input.utf8))
+        try? pipe.fileHandleForWriting.close()
         return process
     }
 

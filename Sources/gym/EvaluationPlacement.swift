@@ -1,3 +1,4 @@
+import Foundation
 import GymCatalog
 import GymCore
 import GymTransport
@@ -9,6 +10,7 @@ final class EvaluationPlacement {
     let registry: Registry
     private var pool: WorkerPool?
     private var localWorkers: LocalWorkers?
+    private var secrets: LocalWorkerSecrets?
 
     init(remote: String?, workers: Int?, evaluationTimeout: Double?, curve security: Curve.Client?) throws {
         var registry = Catalog.registry
@@ -28,14 +30,19 @@ final class EvaluationPlacement {
             guard workers >= 1, remote == nil else {
                 throw CLIError(workers < 1 ? "--workers must be at least 1" : "--workers and --remote cannot be combined; run `gym broker` and point --remote at it")
             }
-            // Evaluations go to worker processes, results come back here, and this process alone writes the database.
+            // Evaluations go to worker processes, results come back here, and this process alone writes the
+            // database. The workers' endpoint is a socket file in a folder only this user can enter, and
+            // with CURVE keys made for this run (the workers get theirs on standard input): no other
+            // process can join and hand in results.
+            let secrets = try reportingErrors { try LocalWorkerSecrets() }
             let workerPool = try reportingErrors {
-                try WorkerPool(endpoint: "tcp://127.0.0.1:*", settings: WorkerPool.Settings(evaluationTimeout: evaluationTimeout))
+                try WorkerPool(endpoint: secrets.endpoint, settings: WorkerPool.Settings(evaluationTimeout: evaluationTimeout), curve: secrets.server)
             }
             let endpoint = try reportingErrors { try workerPool.start() }
             pool = workerPool
+            self.secrets = secrets
             do {
-                localWorkers = try reportingErrors { try LocalWorkers(count: workers, endpoint: endpoint) }
+                localWorkers = try reportingErrors { try LocalWorkers(count: workers, endpoint: endpoint, secrets: secrets) }
                 guard workerPool.waitForWorkers(workers, timeout: 60) else {
                     throw CLIError("only \(workerPool.workerCount) of \(workers) worker processes connected within 60 s")
                 }
@@ -54,5 +61,45 @@ final class EvaluationPlacement {
     func stop() {
         localWorkers?.stop()
         pool?.stop()
+        secrets?.remove()
     }
+}
+
+/// What keeps a run's local workers private: a folder only this user can enter, holding the workers'
+/// socket file, and CURVE keys made for this run alone — the pool's, and the one key it admits, which the
+/// workers read from standard input (never from their command line, which `ps` shows).
+final class LocalWorkerSecrets: @unchecked Sendable {
+    /// The private folder.
+    let folder: String
+    /// The pool's endpoint, inside the folder.
+    let endpoint: String
+    /// The pool's CURVE settings, admitting only `client` (nil when this libzmq has no CURVE).
+    let server: Curve.Server?
+    /// The workers' key pair and the pool's public key.
+    let client: Curve.Client?
+
+    init() throws {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/designgym-workers-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw CLIError("cannot make a private folder for the workers: \(String(cString: strerror(errno)))") }
+        folder = String(cString: made)
+        chmod(folder, 0o700)
+        endpoint = "ipc://\(folder)/workers"
+        if Curve.isAvailable {
+            let serverKeys = try Curve.generate(), clientKeys = try Curve.generate()
+            server = Curve.Server(keys: serverKeys, authorizedClients: [clientKeys.publicKey])
+            client = Curve.Client(serverKey: serverKeys.publicKey, keys: clientKeys)
+        } else {
+            server = nil
+            client = nil
+        }
+    }
+
+    /// The text a worker reads from standard input with `--keys-on-stdin`.
+    var workerInput: String? {
+        guard let client, let keys = client.keys else { return nil }
+        return "server \(client.serverKey)\npublic \(keys.publicKey)\nsecret \(keys.secretKey)\n"
+    }
+
+    /// Removes the folder and its socket file.
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
 }
