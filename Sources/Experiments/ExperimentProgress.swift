@@ -37,4 +37,8 @@ public struct ExperimentSummary: Sendable {
     public var elapsed: Double
     /// Trials this session served from the cache.
     public var cacheHits: Int
+    /// Trials whose evaluation was `ok`.
+    public var okTrials: Int
+    /// The message of the first trial that was not ok, if any.
+    public var firstFailure: String?
 }

@@ -16,6 +16,9 @@ public final class ExperimentRunner: @unchecked Sendable {
     private let store: TrajectoryStore
     private let stopLock = NSLock()
     private var stopRequested = false
+    /// Seconds each evaluation in this process may take before it stops with status `timeout` (nil: no
+    /// limit). Simulations check it as they run; it is a setting of this runner, not of the experiment.
+    public var evaluationTimeout: Double?
 
     /// Creates a runner over a registry and a store.
     public init(registry: Registry, store: TrajectoryStore) {
@@ -183,8 +186,11 @@ public final class ExperimentRunner: @unchecked Sendable {
         try writer.close()
         let all = try store.trials(experiment: id)
         let snapshot = tracker.snapshot()
+        let failure = all.first { $0.evaluation.status != .ok }
         return ExperimentSummary(experimentID: id, status: finishedBudget ? .completed : .interrupted, trials: all.count,
-                                 best: Analysis.best(all), elapsed: snapshot.elapsed, cacheHits: snapshot.cacheHits)
+                                 best: Analysis.best(all), elapsed: snapshot.elapsed, cacheHits: snapshot.cacheHits,
+                                 okTrials: all.count { $0.evaluation.status == .ok },
+                                 firstFailure: failure.map { "the first (trial \($0.number)) \($0.evaluation.status.rawValue): \($0.evaluation.message ?? "no message")" })
     }
 
     /// Evaluates designs on the environment instances in parallel; each finished trial is handed to the
@@ -198,7 +204,7 @@ public final class ExperimentRunner: @unchecked Sendable {
             for position in stride(from: worker, to: work.count, by: workers) {
                 let (index, design, key) = work[position]
                 let started = Date()
-                let evaluation = environments[worker].measure(design)
+                let evaluation = environments[worker].measure(design, timeLimit: evaluationTimeout)
                 let trial = Trial(experimentID: record.id, number: first + index, design: design, evaluation: evaluation,
                                   reward: record.objective.reward(for: evaluation), rewards: record.objective.rewards(for: evaluation),
                                   startedAt: started, finishedAt: Date(), worker: "local-\(worker)", cached: false)

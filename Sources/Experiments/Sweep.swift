@@ -220,10 +220,13 @@ public struct SweepRunner: Sendable {
 
     public let registry: Registry
     public let store: TrajectoryStore
+    /// Seconds each evaluation in this process may take (see `ExperimentRunner.evaluationTimeout`).
+    public var evaluationTimeout: Double?
 
-    public init(registry: Registry, store: TrajectoryStore) {
+    public init(registry: Registry, store: TrajectoryStore, evaluationTimeout: Double? = nil) {
         self.registry = registry
         self.store = store
+        self.evaluationTimeout = evaluationTimeout
     }
 
     /// What each run's stored experiment says: completed, resumable (with its id), or absent.
@@ -262,7 +265,7 @@ public struct SweepRunner: Sendable {
         }
         let begun = Date()
         let shared = Shared(Status(total: runs.count, skipped: complete.count, done: complete.count, running: 0, failed: 0, elapsed: 0, remaining: nil))
-        let registry = registry, store = store
+        let registry = registry, store = store, evaluationTimeout = evaluationTimeout
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, work.count))) { _ in
             while true {
                 shared.lock.lock()
@@ -279,6 +282,7 @@ public struct SweepRunner: Sendable {
                 var failed = false
                 do {
                     let runner = ExperimentRunner(registry: registry, store: store)
+                    runner.evaluationTimeout = evaluationTimeout
                     var configuration = item.run.configuration
                     configuration.name = item.run.experimentName
                     let summary = try item.resume.map { try runner.resume($0) } ?? runner.run(configuration)

@@ -24,9 +24,31 @@ public final class GymClient: @unchecked Sendable {
         try socket.connect(endpoint)
     }
 
+    /// Seconds a client waits for a server to answer its first request, by default: long enough for a busy
+    /// server, short enough that an endpoint with nothing behind it is reported at once.
+    public static let defaultConnectTimeout = 10.0
+
+    /// Checks that a DesignGym server answers at the endpoint: sends `hello` and waits at most `timeout`
+    /// seconds, giving up early when `ClientInterruption` is requested (Ctrl-C). Returns the served ids.
+    @discardableResult
+    public func handshake(timeout: Double = GymClient.defaultConnectTimeout) throws -> [String] {
+        let result: JSONValue
+        do {
+            result = try request("hello", timeout: timeout, interruptible: true)
+        } catch let error as ProtocolError where error.code == .timeout {
+            throw ProtocolError(.timeout, "no DesignGym server answered at \(endpoint) within \(Parameter.numberText(timeout)) s; is `gym serve` (or `gym broker`) running there, and is the endpoint right? (the wait is set with --connect-timeout)")
+        }
+        guard case .object(let fields) = result, case .array(let ids)? = fields["environments"] else { return [] }
+        return ids.compactMap { if case .string(let id) = $0 { return id } else { return nil } }
+    }
+
     /// Sends `op` with `arguments` and returns the reply's result; an error reply throws `ProtocolError`,
     /// no reply in time throws `ProtocolError(.timeout)`.
     public func request(_ op: String, _ arguments: [String: JSONValue] = [:], timeout: Double? = nil) throws -> JSONValue {
+        try request(op, arguments, timeout: timeout, interruptible: false)
+    }
+
+    private func request(_ op: String, _ arguments: [String: JSONValue] = [:], timeout: Double?, interruptible: Bool) throws -> JSONValue {
         let timeout = timeout ?? self.timeout
         lock.lock()
         defer { lock.unlock() }
@@ -39,8 +61,12 @@ public final class GymClient: @unchecked Sendable {
         try socket.send([WireJSON.encode(JSONValue.object(message))])
         let deadline = Date().addingTimeInterval(timeout)
         while true {
+            if interruptible && ClientInterruption.isRequested {
+                throw ProtocolError(.timeout, "interrupted while waiting for \(endpoint) to answer \"\(op)\"")
+            }
             let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0, let frames = try socket.receive(timeout: Int(remaining * 1000) + 1) else {
+            let slice = interruptible ? min(remaining, 0.1) : remaining
+            guard remaining > 0, let frames = try socket.receive(timeout: Int(slice * 1000) + 1) else {
                 if deadline.timeIntervalSinceNow > 0 { continue }
                 throw ProtocolError(.timeout, "no reply from \(endpoint) to \"\(op)\" within \(timeout) s; is `gym serve` running there?")
             }
@@ -50,5 +76,27 @@ public final class GymClient: @unchecked Sendable {
             if let error = reply["error"], let decoded = try? WireJSON.decode(ProtocolError.self, error) { throw decoded }
             throw ProtocolError(.evaluationFailed, "the server sent an error reply without a readable error")
         }
+    }
+}
+
+/// A process-wide request to stop waiting for servers, set on Ctrl-C or SIGTERM: a client's first wait
+/// (its handshake) ends at once. Waits for evaluations already running are not cut short; they finish
+/// their batch, so no result is lost.
+public enum ClientInterruption {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var requested = false
+
+    /// Asks every handshake in this process to give up.
+    public static func request() {
+        lock.lock()
+        requested = true
+        lock.unlock()
+    }
+
+    /// Whether an interruption was requested.
+    public static var isRequested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return requested
     }
 }

@@ -11,10 +11,13 @@ public struct RemoteEnvironment: Environment {
     public let spec: EnvironmentSpec
     private let session: RemoteSession
 
-    /// Connects to `endpoint` and opens a session of `environment` with `options`.
+    /// Connects to `endpoint` and opens a session of `environment` with `options`. The server must answer
+    /// within `connectTimeout` seconds; each request after that may take `timeout` seconds.
     public init(endpoint: String, environment: String, options: EnvironmentOptions = EnvironmentOptions(),
-                objective: Objective? = nil, timeout: Double = 600, curve: Curve.Client? = nil) throws {
+                objective: Objective? = nil, timeout: Double = 600, connectTimeout: Double = GymClient.defaultConnectTimeout,
+                curve: Curve.Client? = nil) throws {
         let client = try GymClient(endpoint: endpoint, timeout: timeout, curve: curve)
+        try client.handshake(timeout: connectTimeout)
         let base: [String: JSONValue] = ["environment": .string(environment), "seed": .string(String(options.seed))]
         // Check the workload and options against the served spec first, for the same errors as a local environment.
         let defaults = try WireJSON.decode(EnvironmentSpec.self, try client.request("describe", base))
@@ -41,7 +44,7 @@ public struct RemoteEnvironment: Environment {
     }
 
     /// A design as a JSON object.
-    static func json(_ design: Design) -> JSONValue {
+    public static func json(_ design: Design) -> JSONValue {
         .object(design.values.mapValues { value in
             switch value {
             case .string(let text): return .string(text)

@@ -42,7 +42,14 @@ public final class WorkerPool: @unchecked Sendable {
 
     public let settings: Settings
     private let requestedEndpoint: String
+    private var boundEndpoint = ""
     private let curve: Curve.Server?
+    /// Where the pool says what happens to its workers: joins, deaths, requeues, timeouts, and waits with
+    /// no live worker. Called on the pool's thread.
+    private let log: @Sendable (String) -> Void
+    /// When the pool last said it has evaluations and no worker (nil while it has workers or no work).
+    private var idleSince: Date?
+    private var lastIdleNotice = Date.distantPast
 
     private final class Job {
         let id: Int
@@ -75,9 +82,11 @@ public final class WorkerPool: @unchecked Sendable {
     private let thread: SocketThread
 
     /// A pool for workers connecting to `endpoint` (loopback, ipc or inproc only unless `allowRemote`).
-    public init(endpoint: String, allowRemote: Bool = false, settings: Settings = Settings(), curve: Curve.Server? = nil) throws {
+    public init(endpoint: String, allowRemote: Bool = false, settings: Settings = Settings(), curve: Curve.Server? = nil,
+                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         if curve != nil { try Curve.requireAvailable() }
         self.curve = curve
+        self.log = log
         guard allowRemote || GymServer.isLocal(endpoint) else {
             throw ProtocolError(.badRequest, "\(endpoint) is reachable from other machines; bind workers to tcp://127.0.0.1:PORT, or pass --allow-remote")
         }
@@ -89,9 +98,13 @@ public final class WorkerPool: @unchecked Sendable {
     /// Binds and starts the pool's thread; returns the endpoint workers connect to.
     @discardableResult
     public func start() throws -> String {
-        try thread.startRouter(endpoint: requestedEndpoint, maximumMessage: WireProtocol.defaultMessageLimit * 4, curve: curve) { [self] socket in
+        let endpoint = try thread.startRouter(endpoint: requestedEndpoint, maximumMessage: WireProtocol.defaultMessageLimit * 4, curve: curve) { [self] socket in
             serve(socket, wake: thread.wake)
         }
+        lock.lock()
+        boundEndpoint = endpoint
+        lock.unlock()
+        return endpoint
     }
 
     /// Stops the pool: waiting evaluations fail, and the thread ends.
@@ -199,6 +212,7 @@ public final class WorkerPool: @unchecked Sendable {
                 workers[identity] = worker
             } else {
                 workers[identity] = Worker(name: name, lastSeen: now, job: nil)
+                log("worker \(name) joined (\(workers.count) connected)")
             }
         case "busy":
             workers[identity]?.lastSeen = now
@@ -239,10 +253,12 @@ public final class WorkerPool: @unchecked Sendable {
         job.worker = nil
         job.attempts += 1
         if job.attempts >= settings.maximumAttempts {
+            log("job \(job.id) failed: \(job.attempts) workers died while evaluating it")
             completeLocked(job, .unsuccessful(.failed, message: "\(job.attempts) workers died while evaluating this design"))
         } else {
             stats.requeued += 1
             queue.insert(job.id, at: 0)
+            log("job \(job.id) back in the queue (attempt \(job.attempts + 1) of \(settings.maximumAttempts))")
         }
     }
 
@@ -251,12 +267,25 @@ public final class WorkerPool: @unchecked Sendable {
         for (identity, worker) in workers where now.timeIntervalSince(worker.lastSeen) > settings.liveness {
             workers[identity] = nil
             stats.workersLost += 1
+            log("worker \(worker.name) silent for \(Parameter.numberText(settings.liveness)) s: presumed dead\(worker.job.map { " while running job \($0)" } ?? "") (\(workers.count) connected)")
             if let id = worker.job, let job = jobs[id] { requeueLocked(job) }
+        }
+        // Evaluations waiting with nobody to run them: said at once, then every 30 s while it lasts.
+        if workers.isEmpty && !queue.isEmpty {
+            if idleSince == nil { idleSince = now }
+            if now.timeIntervalSince(lastIdleNotice) >= 30 {
+                lastIdleNotice = now
+                log("no live worker: \(queue.count) evaluation\(queue.count == 1 ? "" : "s") waiting for \(Int(now.timeIntervalSince(idleSince!))) s; start one with `gym worker --connect \(boundEndpoint)`")
+            }
+        } else {
+            idleSince = nil
+            lastIdleNotice = .distantPast
         }
         if let timeout = settings.evaluationTimeout {
             for (identity, worker) in workers {
                 guard let id = worker.job, let job = jobs[id], now.timeIntervalSince(job.started) > timeout else { continue }
                 stats.timedOut += 1
+                log("job \(id) ran longer than \(Parameter.numberText(timeout)) s on worker \(worker.name): recorded as a timeout, the worker replaces itself")
                 completeLocked(job, .unsuccessful(
                     .timeout, message: "the evaluation ran longer than \(Parameter.numberText(timeout)) s on worker \(worker.name); the worker is being replaced"))
                 outbox.append([identity, WireJSON.encode(JSONValue.object(["type": "abandon", "job": .number(Double(id))]))])

@@ -48,7 +48,8 @@ struct Broker: ParsableCommand {
         let settings = try serviceSettings(timeout: timeout, allowFiles: allowFiles)
         let pool = try reportingErrors {
             try WorkerPool(endpoint: workersBind, allowRemote: allowRemote,
-                           settings: WorkerPool.Settings(liveness: liveness, evaluationTimeout: settings.evaluationTimeout), curve: security)
+                           settings: WorkerPool.Settings(liveness: liveness, evaluationTimeout: settings.evaluationTimeout), curve: security,
+                           log: logLine)
         }
         let workerEndpoint = try reportingErrors { try pool.start() }
         let service = SessionService(registry: PooledEnvironment.registry(registry, pool: pool), environments: environments, settings: settings)
@@ -245,4 +246,10 @@ final class LocalWorkers: @unchecked Sendable {
         for process in all where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         for process in all { process.waitUntilExit() }
     }
+}
+
+/// Writes a timestamped line to standard error at once: the log of `gym broker` (and `gym serve`).
+@Sendable func logLine(_ text: String) {
+    let stamp = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false))
+    FileHandle.standardError.write(Data("\(stamp) \(text)\n".utf8))
 }

@@ -7,7 +7,8 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate one design and print its metrics as JSON.",
         discussion: """
-            Parameters left out of the design take their defaults (listed in `gym describe`).
+            Parameters left out of the design take their defaults (listed in `gym describe`). Exits 0 when the
+            evaluation's status is ok, 2 when it is infeasible, failed or timeout (the JSON says why), 1 on an error.
             Example: gym evaluate Accelerator-v0 --workload resnet18 --design '{"num_pes": 224, "dataflow": "weight-stationary"}'
                      gym evaluate Accelerator-v0 --option architecture=arch.json --option mapping=map.json --workload net.json
             Example: gym evaluate Branin-v0 --design '{"x1": 3.14159, "x2_steps": 91, "variant": "standard"}'
@@ -29,7 +30,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var objectiveSelection: ObjectiveSelection
 
     func run() throws {
-        let output = try reportingErrors { () -> String in
+        let (output, status) = try reportingErrors { () -> (String, EvaluationStatus) in
             let environment = try Catalog.registry.makeEnvironment(environment, options: try selection.environmentOptions(seed: seed))
             let spec = environment.spec
             let objective = try objectiveSelection.objective(for: spec)
@@ -54,13 +55,15 @@ struct Evaluate: ParsableCommand {
                     case wallTime = "wall_time", message, details
                 }
             }
-            return try prettyJSON(Report(
+            return (try prettyJSON(Report(
                 environment: spec.id, workload: spec.workload, design: canonical, designHash: canonical.hash,
                 status: evaluation.status, metrics: evaluation.metrics,
                 units: Dictionary(uniqueKeysWithValues: spec.metrics.map { ($0.name, $0.unit) }),
                 objective: objective.description, reward: objective.reward(for: evaluation), wallTime: evaluation.wallTime,
-                message: evaluation.message, details: evaluation.details))
+                message: evaluation.message, details: evaluation.details)), evaluation.status)
         }
         print(output)
+        // Scripts can tell a failed evaluation from the exit status; the JSON above says why.
+        if status != .ok { throw ExitCode(2) }
     }
 }

@@ -12,7 +12,10 @@ final class EvaluationPlacement {
     private var localWorkers: LocalWorkers?
     private var secrets: LocalWorkerSecrets?
 
-    init(remote: String?, workers: Int?, evaluationTimeout: Double?, curve security: Curve.Client?) throws {
+    init(remote: String?, workers: Int?, evaluationTimeout: Double?, connectTimeout: Double = GymClient.defaultConnectTimeout,
+         curve security: Curve.Client?) throws {
+        if let evaluationTimeout, !(evaluationTimeout > 0) { throw CLIError("--evaluation-timeout is a positive number of seconds, not \(evaluationTimeout)") }
+        guard connectTimeout > 0 else { throw CLIError("--connect-timeout is a positive number of seconds, not \(connectTimeout)") }
         var registry = Catalog.registry
         if security != nil && remote == nil { throw CLIError("--curve-server-key needs --remote") }
         if let remote {
@@ -20,7 +23,7 @@ final class EvaluationPlacement {
             var remoteRegistry = Registry()
             for entry in registry.environments {
                 remoteRegistry.register(EnvironmentEntry(id: entry.id, summary: entry.summary) { options in
-                    try RemoteEnvironment(endpoint: remote, environment: entry.id, options: options, curve: security)
+                    try RemoteEnvironment(endpoint: remote, environment: entry.id, options: options, connectTimeout: connectTimeout, curve: security)
                 })
             }
             for entry in registry.agents { remoteRegistry.register(entry) }
@@ -52,8 +55,8 @@ final class EvaluationPlacement {
                 throw error
             }
             registry = PooledEnvironment.registry(registry, pool: workerPool)
-        } else if evaluationTimeout != nil {
-            throw CLIError("--evaluation-timeout needs --workers (a local evaluation cannot be abandoned safely)")
+        } else if evaluationTimeout != nil && remote != nil {
+            throw CLIError("--evaluation-timeout applies to this machine's evaluations; a server sets its own with `gym serve --timeout`")
         }
         self.registry = registry
     }

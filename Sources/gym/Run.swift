@@ -13,6 +13,9 @@ struct Run: ParsableCommand {
         discussion: """
             Without a budget, runs 200 evaluations. Ctrl-C stops after the current batch; the experiment can
             then be continued with --resume. Same seed, environment, agent and settings give identical trials.
+            Exits 0 when the run completes, 130 or 143 when Ctrl-C or SIGTERM stopped it, 2 when it completed
+            but no trial was ok, 1 on an error. With --progress jsonl, standard output holds JSON lines only:
+            progress records, then the summary as a record with "type": "summary".
             Examples:
               gym run --env Branin-v0 --agent random --budget 200 --seed 1
               gym run --env Knapsack-v0 --agent random-walker -H restart_probability=0.05 --time-limit 30s
@@ -46,8 +49,11 @@ struct Run: ParsableCommand {
     @Option(help: "Evaluate in this many local worker processes (the broker's machinery); a worker that dies is replaced and its evaluation re-run.")
     var workers: Int?
 
-    @Option(help: "With --workers: seconds an evaluation may run before it is recorded as a timeout.")
+    @Option(help: "Seconds an evaluation may run before it is recorded as a timeout (with --workers, its worker is replaced).")
     var evaluationTimeout: Double?
+
+    @Option(help: "With --remote: seconds to wait for the server to answer at all before giving up.")
+    var connectTimeout: Double = GymClient.defaultConnectTimeout
 
     @Option(help: "Master seed; the agent's and environment's seeds derive from it.")
     var seed: UInt64 = 0
@@ -74,12 +80,16 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let store = try reportingErrors { try TrajectoryStore(path: database.path) }
-        let placement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout, curve: try curve.settings())
+        let placement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout,
+                                                connectTimeout: connectTimeout, curve: try curve.settings())
         defer { placement.stop() }
         let registry = placement.registry
         let runner = ExperimentRunner(registry: registry, store: store)
+        // Without workers, the time limit is checked by the simulation itself (it stops at its next check).
+        if workers == nil { runner.evaluationTimeout = evaluationTimeout }
         let reporter = ProgressReporter(style: progress)
-        let interrupt = installInterruptHandler(runner)
+        let signals = ReceivedSignal()
+        let interrupt = installInterruptHandler(runner, signals)
         defer { interrupt.forEach { $0.cancel() } }
 
         let summary = try reportingErrors { () -> ExperimentSummary in
@@ -97,7 +107,35 @@ struct Run: ParsableCommand {
             return try runner.run(configuration) { reporter.update($0) }
         }
         reporter.finish()
-        try printSummary(summary, store: store)
+        if progress == .jsonl {
+            try printSummaryRecord(summary)
+        } else {
+            try printSummary(summary, store: store)
+        }
+        if summary.status == .interrupted, let number = signals.first {
+            throw ExitCode(128 + number)  // the shell's convention: 130 for SIGINT, 143 for SIGTERM
+        }
+        if summary.status == .completed, summary.trials > 0, summary.okTrials == 0 {
+            let message = "No trial of experiment \(summary.experimentID) was ok: \(summary.trials) trials, \(summary.firstFailure ?? "no message"); see gym show \(summary.experimentID) --db \(database.path)"
+            FileHandle.standardError.write(Data(("Error: " + message + "\n").utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    /// The summary as one JSON line, for `--progress jsonl`.
+    private func printSummaryRecord(_ summary: ExperimentSummary) throws {
+        var record: [String: JSONValue] = [
+            "type": "summary", "experiment": .number(Double(summary.experimentID)), "status": .string(summary.status.rawValue),
+            "trials": .number(Double(summary.trials)), "ok_trials": .number(Double(summary.okTrials)),
+            "cache_hits": .number(Double(summary.cacheHits)), "elapsed": .number(summary.elapsed), "database": .string(database.path),
+        ]
+        if summary.status == .interrupted { record["resume"] = .string("gym run --resume \(summary.experimentID) --db \(database.path)") }
+        if let best = summary.best {
+            record["best"] = .object(["trial": .number(Double(best.number)), "reward": best.reward.map(JSONValue.number) ?? .null,
+                                      "design": RemoteEnvironment.json(best.design),
+                                      "metrics": .object(best.evaluation.metrics.mapValues(JSONValue.number))])
+        }
+        FileHandle.standardOutput.write(JSONValue.object(record).jsonData + Data("\n".utf8))
     }
 
     private func printSummary(_ summary: ExperimentSummary, store: TrajectoryStore) throws {
@@ -124,17 +162,37 @@ struct Run: ParsableCommand {
 
     /// Ctrl-C (SIGINT) or SIGTERM stops the run after the current batch, leaving it resumable; a second
     /// signal ends the process at once (still losing no committed trial).
-    private func installInterruptHandler(_ runner: ExperimentRunner) -> [any DispatchSourceSignal] {
+    private func installInterruptHandler(_ runner: ExperimentRunner, _ signals: ReceivedSignal) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 FileHandle.standardError.write(Data("\nStopping after the current batch (signal again to quit at once)...\n".utf8))
+                signals.record(number)
+                ClientInterruption.request()
                 runner.requestStop()
                 signal(number, SIG_DFL)
             }
             source.resume()
             return source
         }
+    }
+}
+
+/// The first termination signal a command received.
+final class ReceivedSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var number: Int32?
+
+    func record(_ signal: Int32) {
+        lock.lock()
+        if number == nil { number = signal }
+        lock.unlock()
+    }
+
+    var first: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return number
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import GymCatalog
 import GymCore
 import GymStore
+import GymTransport
 import Yams
 
 struct SweepCommand: ParsableCommand {
@@ -49,8 +50,11 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Evaluate in this many local worker processes, shared by the runs.")
     var workers: Int?
 
-    @Option(help: "With --workers: seconds an evaluation may run before it is recorded as a timeout.")
+    @Option(help: "Seconds an evaluation may run before it is recorded as a timeout (with --workers, its worker is replaced).")
     var evaluationTimeout: Double?
+
+    @Option(help: "With --remote: seconds to wait for the server to answer at all before giving up.")
+    var connectTimeout: Double = GymClient.defaultConnectTimeout
 
     @OptionGroup var curve: CurveClientOptions
 
@@ -72,9 +76,11 @@ struct SweepCommand: ParsableCommand {
                 }
                 return
             }
-            let placement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout, curve: try curve.settings())
+            let placement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout,
+                                                    connectTimeout: connectTimeout, curve: try curve.settings())
             defer { placement.stop() }
-            let status = try SweepRunner(registry: placement.registry, store: store).run(runs, jobs: jobs) { status, line in
+            let local = workers == nil && remote == nil ? evaluationTimeout : nil
+            let status = try SweepRunner(registry: placement.registry, store: store, evaluationTimeout: local).run(runs, jobs: jobs) { status, line in
                 let left = status.remaining.map { String(format: ", about %.0f s left", $0) } ?? ""
                 FileHandle.standardOutput.write(Data("[\(status.done)/\(status.total) done, \(status.running) running, \(status.failed) failed\(left)] \(line)\n".utf8))
             }

@@ -357,10 +357,15 @@ import Testing
         let (process, output) = try GymProcess.start(["run", "--budget", "400", "--option", "delay=0.004", "--progress", "jsonl", "--db", db])
         #expect(GymProcess.waitForProgress(output, atLeast: 20) >= 20)
         kill(process.processIdentifier, SIGTERM)
-        let rest = output.fileHandleForReading.readDataToEndOfFile()
+        let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        #expect(String(decoding: rest, as: UTF8.self).contains("Continue it with: gym run --resume 1"))
+        #expect(process.terminationStatus == 143)  // 128 + SIGTERM, the shell's convention
+        // Standard output holds JSON lines only, the last one the summary.
+        let records = rest.split(separator: "\n").map { try? JSONValue.parse(Data($0.utf8)) }
+        #expect(records.allSatisfy { $0 != nil }, "\(rest)")
+        guard case .object(let summary)?? = records.last else { Issue.record("no summary"); return }
+        #expect(summary["type"] == "summary" && summary["status"] == "interrupted")
+        #expect(summary["resume"] == .string("gym run --resume 1 --db \(db)"))
         let store = try TrajectoryStore(path: db)
         #expect(try store.experiment(1).status == .interrupted)
         #expect(try store.trialCount(experiment: 1) < 400)

@@ -1,8 +1,9 @@
 """A client of `gym serve`: one JSON request per ZeroMQ frame, one reply (see docs/PROTOCOL.md)."""
 
 import itertools
-import os
 import json
+import os
+import time
 
 import zmq
 
@@ -26,10 +27,13 @@ class Client:
     >>> client.hello()["environments"]
     """
 
-    def __init__(self, endpoint, timeout=60.0, context=None, curve_server_key=None, curve_secret=None):
-        """Connects to `endpoint`. For a server run with `--curve-secret`, pass `curve_server_key`: the
-        path of its .pub file (or the key itself); `curve_secret` is this client's .secret file from
-        `gym keygen` (a fresh key pair when omitted)."""
+    def __init__(self, endpoint, timeout=60.0, context=None, curve_server_key=None, curve_secret=None,
+                 connect_timeout=10.0, handshake=True):
+        """Connects to `endpoint` and checks that a DesignGym server answers there within
+        `connect_timeout` seconds (raising ProtocolError "timeout" at once otherwise; `handshake=False`
+        skips the check). Each later request may take `timeout` seconds. For a server run with
+        `--curve-secret`, pass `curve_server_key`: the path of its .pub file (or the key itself);
+        `curve_secret` is this client's .secret file from `gym keygen` (a fresh key pair when omitted)."""
         self.endpoint = endpoint
         self.timeout = timeout
         self._context = context or zmq.Context.instance()
@@ -47,6 +51,16 @@ class Client:
             self._socket.curve_secretkey = secret
         self._socket.connect(endpoint)
         self._ids = itertools.count(1)
+        self.served = None
+        if handshake:
+            try:
+                self.served = self.request("hello", timeout=connect_timeout)["environments"]
+            except ProtocolError as error:
+                if error.code != "timeout":
+                    raise
+                self.close()
+                raise ProtocolError("timeout", f"no DesignGym server answered at {endpoint} within {connect_timeout} s; "
+                                    "is `gym serve` (or `gym broker`) running there, and is the endpoint right?") from None
 
     def request(self, op, timeout=None, **arguments):
         """Sends `op` with `arguments`; returns the result, or raises ProtocolError (code "timeout" when
@@ -54,10 +68,14 @@ class Client:
         request_id = next(self._ids)
         message = dict(arguments, protocol=PROTOCOL, op=op, id=request_id)
         self._socket.send(json.dumps(message).encode("utf-8"))
-        wait_ms = int((self.timeout if timeout is None else timeout) * 1000)
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         while True:
-            if not self._socket.poll(wait_ms):
+            # Short polls, so Ctrl-C (KeyboardInterrupt) ends a wait at once.
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise ProtocolError("timeout", f"no reply from {self.endpoint} to {op!r}; is `gym serve` running there?")
+            if not self._socket.poll(int(min(remaining, 0.1) * 1000) + 1):
+                continue
             reply = json.loads(self._socket.recv_multipart()[-1])
             if reply.get("id") != request_id:
                 continue  # a late reply to an earlier request that timed out

@@ -24,9 +24,9 @@ class DesignGymEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, endpoint, environment, workload=None, options=None, objective=None, episode_length=1,
-                 flatten=False, bins=10, failure_reward=-1.0, timeout=600.0):
+                 flatten=False, bins=10, failure_reward=-1.0, timeout=600.0, connect_timeout=10.0):
         super().__init__()
-        self.client = Client(endpoint, timeout=timeout)
+        self.client = Client(endpoint, timeout=timeout, connect_timeout=connect_timeout)
         self.spec_json = self.client.describe(environment, workload=workload, options=options)
         self.session = self.client.open(environment, workload=workload, options=options, objective=objective,
                                         episode_length=episode_length)

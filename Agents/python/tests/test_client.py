@@ -94,3 +94,27 @@ def test_the_example_scripts_run_as_they_are(server, script, arguments):
                                capture_output=True, text=True, timeout=300, env=environment)
     assert completed.returncode == 0, completed.stderr
     assert "best reward" in completed.stdout or "episode 1:" in completed.stdout
+
+
+def test_a_client_pointed_at_nothing_is_told_at_once():
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ProtocolError) as caught:
+        Client("tcp://127.0.0.1:9", connect_timeout=0.5)
+    assert caught.value.code == "timeout"
+    assert "no DesignGym server answered at tcp://127.0.0.1:9 within 0.5 s" in caught.value.message
+    assert time.monotonic() - started < 3
+
+
+def test_gym_run_remote_gives_up_on_an_endpoint_with_nothing_behind_it(tmp_path):
+    import time
+
+    from conftest import gym_binary
+
+    started = time.monotonic()
+    result = subprocess.run([gym_binary(), "run", "--remote", "tcp://127.0.0.1:9", "--env", "Branin-v0", "--budget", "2",
+                             "--connect-timeout", "1", "--db", str(tmp_path / "gym.sqlite")], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "no DesignGym server answered at tcp://127.0.0.1:9 within 1 s" in result.stderr
+    assert time.monotonic() - started < 15
