@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GymTransportTests", dependencies: ["GymTransport", "GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GymCatalog", "GymStore", "GymCore"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GymCatalog", "GymStore", "GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),
         .testTarget(name: "DiffusionSamplerTests", dependencies: ["DiffusionSampler", "GymCore"]),
         .testTarget(name: "MemoryControllerTests", dependencies: ["MemoryController", "GymCore"]),

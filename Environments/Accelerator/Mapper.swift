@@ -151,7 +151,7 @@ public struct Mapper: Sendable {
             if restart > 0 {
                 // A random placement, pulled outward factor by factor until it fits.
                 state.level = factors.map { _ in generator.nextInt(below: levels.count) }
-                for level in state.order.indices { state.order[level].shuffle(using: &generator) }
+                for level in state.order.indices { generator.shuffleUpward(&state.order[level]) }
                 var index = 0
                 while cost(state) == nil, index < factors.count {
                     state.level[index] = outermost

@@ -55,7 +55,7 @@ public struct Digits: Sendable {
     public func split(testCount: Int, seed: UInt64) -> (train: [Int], test: [Int]) {
         var order = Array(0..<count)
         var generator = SeededGenerator(seed: seed)
-        order.shuffle(using: &generator)
+        generator.shuffleUpward(&order)
         return (Array(order.dropFirst(testCount)), Array(order.prefix(testCount)))
     }
 }

@@ -71,7 +71,7 @@ public struct SupernetTrainer: Sendable {
         var binLoss = [Double](repeating: Foundation.log(Double(Supernet.classes)), count: 4)
         for epoch in 0..<epochs {
             var order = Array(images.indices)
-            order.shuffle(using: &generator)
+            generator.shuffleUpward(&order)
             var epochLoss = 0.0
             for start in stride(from: 0, to: order.count, by: batchSize) {
                 try EvaluationDeadline.check()

@@ -112,11 +112,17 @@ public final class ExperimentRunner: @unchecked Sendable {
         let agent = try registry.makeAgent(record.agentID, space: spec.space, objective: record.objective,
                                            seed: Seeds.derive(record.seed, "agent"), hyperparameters: record.hyperparameters.values)
         var number = 0
-        if let checkpoint = try store.checkpoint(experiment: id) {
-            try agent.restore(checkpoint.state)
-            number = checkpoint.observedTrials
-        }
         let storedTrials = try store.trials(experiment: id)
+        if let checkpoint = try store.checkpoint(experiment: id) {
+            // The checkpoint is used only if every trial it has observed is stored; otherwise (a write that
+            // failed, say on a full disk) the agent starts afresh, re-suggests its designs, and the stored
+            // trials are reused while the missing ones are evaluated again.
+            let numbers = Set(storedTrials.map(\.number))
+            if (0..<checkpoint.observedTrials).allSatisfy(numbers.contains) {
+                try agent.restore(checkpoint.state)
+                number = checkpoint.observedTrials
+            }
+        }
         var stored = Dictionary(uniqueKeysWithValues: storedTrials.map { ($0.number, $0) })
         let tracker = ProgressTracker(experimentID: id, total: record.budgetEvaluations, budgetSeconds: record.budgetSeconds,
                                       elapsedBefore: record.elapsedSeconds, start: start,

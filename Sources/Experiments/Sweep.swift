@@ -176,7 +176,9 @@ extension SweepFile {
             guard let samples = agent.samples, samples < settings.count else { return settings }
             // A preset with samples: that many of its settings, drawn without replacement, in grid order.
             var generator = SeededGenerator(seed: GymCore.Seeds.derive(0, "sweep preset samples \(agent.id) \(preset)"))
-            return Array(settings.indices.shuffled(using: &generator).prefix(samples)).sorted().map { settings[$0] }
+            var order = Array(settings.indices)
+            generator.shuffleUpward(&order)
+            return Array(order.prefix(samples)).sorted().map { settings[$0] }
         }
         if let samples = agent.samples {
             var generator = SeededGenerator(seed: GymCore.Seeds.derive(0, "sweep samples \(agent.id)"))

@@ -61,7 +61,18 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Hashable, Sendabl
         nextUnit() < probability
     }
 
-    /// Shuffles `array` in place (Fisher–Yates), using only this generator.
+    /// Shuffles `array` in place (Fisher–Yates from the first element up: element i swaps with a uniform
+    /// pick among i..<n), using only this generator. It is the order the standard library's
+    /// `shuffle(using:)` gives today with this generator; defined here, it stays that order whatever a
+    /// later toolchain does, so datasets split, batches drawn and mappings searched before stay the same.
+    public mutating func shuffleUpward<T>(_ array: inout [T]) {
+        guard array.count > 1 else { return }
+        for index in 0..<(array.count - 1) {
+            array.swapAt(index, index + nextInt(below: array.count - index))
+        }
+    }
+
+    /// Shuffles `array` in place (Fisher–Yates from the last element down), using only this generator.
     public mutating func shuffle<T>(_ array: inout [T]) {
         guard array.count > 1 else { return }
         for index in stride(from: array.count - 1, to: 0, by: -1) {

@@ -61,6 +61,18 @@ public struct ExperimentRecord: Codable, Equatable, Sendable {
     public var elapsedSeconds: Double
     /// Why it failed.
     public var error: String?
+    /// The process running it, as `ProcessIdentity` writes it, while it runs.
+    public var process: String?
+
+    /// Whether the record says `running` but its process on this machine is gone: it was killed, and
+    /// `gym run --resume` continues it. Runs on other machines are taken at their word.
+    public var isStale: Bool {
+        guard status == .running, host == ProcessInfo.processInfo.hostName, let process else { return false }
+        return !ProcessIdentity.isAlive(process)
+    }
+
+    /// The status to show: `stale` for a running experiment whose process is gone, else the status.
+    public var shownStatus: String { isStale ? "stale" : status.rawValue }
 
     /// Creates a record for a new experiment (status `running`, timestamps now).
     public init(name: String? = nil, environmentSpec: EnvironmentSpec, environmentOptions: EnvironmentOptions,
@@ -91,6 +103,33 @@ public struct ExperimentRecord: Codable, Equatable, Sendable {
         self.finishedAt = nil
         self.elapsedSeconds = 0
         self.error = nil
+        self.process = ProcessIdentity.current
+    }
+}
+
+/// A process as it can be recognised later on the same machine: its id and, on Linux, its start time
+/// (so a reused id is not mistaken for the process that had it).
+public enum ProcessIdentity {
+    /// This process.
+    public static let current: String = identity(of: getpid()) ?? String(getpid())
+
+    /// "pid starttime" from /proc, or nil when the process does not exist.
+    static func identity(of pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
+            return kill(pid, 0) == 0 || errno == EPERM ? String(pid) : nil
+        }
+        // Fields after the command name, which is in parentheses and may hold spaces: state is the 1st,
+        // the start time the 20th.
+        guard let close = stat.range(of: ")", options: .backwards) else { return nil }
+        let fields = stat[close.upperBound...].split(separator: " ")
+        guard fields.count > 19, fields[0] != "Z" else { return nil }
+        return "\(pid) \(fields[19])"
+    }
+
+    /// Whether the process `identity` names still runs.
+    public static func isAlive(_ identity: String) -> Bool {
+        guard let pid = identity.split(separator: " ").first.flatMap({ Int32($0) }) else { return false }
+        return Self.identity(of: pid) == identity
     }
 }
 
@@ -141,6 +180,14 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case newerSchema(found: Int, supported: Int)
     /// A stored value could not be read back.
     case corrupt(String)
+    /// No file at the path (for a store opened read-only).
+    case noDatabase(String)
+    /// The file is an SQLite database, but not DesignGym's.
+    case notDesignGym(path: String, tables: [String])
+    /// SQLite reported an error on the file.
+    case sqlite(path: String, message: String)
+    /// A write to a store opened read-only.
+    case readOnly(String)
 
     /// A sentence saying what went wrong.
     public var description: String {
@@ -151,6 +198,14 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             return "the database has schema version \(found) but this DesignGym reads up to \(supported); upgrade DesignGym"
         case .corrupt(let what):
             return "a stored value cannot be read: \(what)"
+        case .noDatabase(let path):
+            return "there is no database at \(path); give the one `gym run` wrote with --db"
+        case .notDesignGym(let path, let tables):
+            return "\(path) is an SQLite database, but not DesignGym's (it holds \(tables.joined(separator: ", "))); give another file with --db"
+        case .sqlite(let path, let message):
+            return "\(path): \(message)"
+        case .readOnly(let path):
+            return "\(path) was opened read-only; this command cannot change it"
         }
     }
 }

@@ -3,7 +3,9 @@ import GRDB
 /// The database schema: named, forward-only migrations and a one-row `schema_info` table holding the version.
 enum Schema {
     /// The schema version this code writes and reads.
-    static let currentVersion = 1
+    static let currentVersion = 2
+    /// The oldest schema this code reads without migrating (read-only stores).
+    static let oldestReadable = 1
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -74,7 +76,32 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-experiment-process") { db in
+            // The process running an experiment, so a killed one shows as stale rather than running.
+            try db.execute(sql: """
+                ALTER TABLE experiments ADD COLUMN process TEXT;
+                UPDATE schema_info SET version = 2;
+                """)
+        }
         return migrator
+    }
+
+    /// Throws `notDesignGym` when the database holds tables but no DesignGym schema (or, unless
+    /// `allowingEmpty`, nothing at all).
+    static func requireDesignGym(_ reader: any DatabaseReader, path: String, allowingEmpty: Bool) throws {
+        let tables = try reader.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        }
+        if tables.contains("schema_info") { return }
+        if tables.isEmpty && allowingEmpty { return }
+        throw StoreError.notDesignGym(path: path, tables: tables.isEmpty ? ["no tables"] : tables)
+    }
+
+    /// Throws unless a read-only store can read this schema version.
+    static func requireReadable(_ reader: any DatabaseReader) throws {
+        let found = try reader.read { db in try Int.fetchOne(db, sql: "SELECT version FROM schema_info") } ?? 0
+        if found > currentVersion { throw StoreError.newerSchema(found: found, supported: currentVersion) }
+        if found < oldestReadable { throw StoreError.corrupt("schema version \(found) is unknown") }
     }
 
     static func migrate(_ writer: any DatabaseWriter) throws {

@@ -5,7 +5,7 @@ import GymCore
 extension TrajectoryStore {
     /// The cached evaluation for `key`, if the design was evaluated before under the same configuration.
     public func cachedEvaluation(_ key: CacheKey) throws -> Evaluation? {
-        try database.read { db in
+        try reading { db in
             guard let text = try String.fetchOne(db, sql: """
                 SELECT evaluation FROM evaluation_cache
                 WHERE environment_id = ? AND workload = ? AND configuration_hash = ? AND design_hash = ?
@@ -16,12 +16,12 @@ extension TrajectoryStore {
 
     /// Caches evaluations (only `ok` and `infeasible` ones: failures may be transient). Existing entries are kept.
     public func cacheEvaluations(_ entries: [(key: CacheKey, design: Design, evaluation: Evaluation)]) throws {
-        try database.write { db in try Self.cache(entries, in: db) }
+        try writing { db in try Self.cache(entries, in: db) }
     }
 
     /// How many evaluations the cache holds.
     public func cacheSize() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM evaluation_cache") ?? 0 }
+        try reading { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM evaluation_cache") ?? 0 }
     }
 
     static func cache(_ entries: [(key: CacheKey, design: Design, evaluation: Evaluation)], in db: Database) throws {

@@ -5,13 +5,13 @@ import GymCore
 extension TrajectoryStore {
     /// Stores a new experiment and returns its id.
     public func createExperiment(_ record: ExperimentRecord) throws -> Int64 {
-        try database.write { db in
+        try writing { db in
             try db.execute(sql: """
                 INSERT INTO experiments (name, environment_id, environment_version, workload, environment_options,
                     environment_spec, objective, agent_id, agent_hyperparameters, seed, budget_evaluations, budget_seconds,
                     batch_size, parallelism, uses_cache, status, host, software_version, created_at, updated_at,
-                    finished_at, elapsed_seconds, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    finished_at, elapsed_seconds, error, process)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 arguments: [
                     record.name, record.environmentID, record.environmentSpec.version, record.workload,
@@ -20,7 +20,7 @@ extension TrajectoryStore {
                     String(record.seed), record.budgetEvaluations, record.budgetSeconds, record.batchSize,
                     record.parallelism, record.usesCache, record.status.rawValue, record.host, record.softwareVersion,
                     StoredDate.text(record.createdAt), StoredDate.text(record.updatedAt),
-                    record.finishedAt.map(StoredDate.text), record.elapsedSeconds, record.error,
+                    record.finishedAt.map(StoredDate.text), record.elapsedSeconds, record.error, record.process,
                 ])
             return db.lastInsertedRowID
         }
@@ -28,7 +28,7 @@ extension TrajectoryStore {
 
     /// The experiment `id`, or `StoreError.unknownExperiment`.
     public func experiment(_ id: Int64) throws -> ExperimentRecord {
-        try database.read { db in
+        try reading { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM experiments WHERE id = ?", arguments: [id]) else {
                 throw StoreError.unknownExperiment(id)
             }
@@ -38,7 +38,7 @@ extension TrajectoryStore {
 
     /// Every experiment, oldest first, optionally only those of one environment (by versioned id or by name).
     public func experiments(environment: String? = nil) throws -> [ExperimentRecord] {
-        try database.read { db in
+        try reading { db in
             try Row.fetchAll(db, sql: "SELECT * FROM experiments ORDER BY id").map(Self.record)
                 .filter { environment == nil || $0.environmentID == environment || $0.environmentSpec.name == environment }
         }
@@ -46,7 +46,7 @@ extension TrajectoryStore {
 
     /// Sets an experiment's status (and error), adding `elapsed` seconds to its running time.
     public func finishExperiment(_ id: Int64, status: ExperimentStatus, error: String? = nil, elapsed: Double) throws {
-        try database.write { db in
+        try writing { db in
             let now = StoredDate.text(Date())
             try db.execute(sql: """
                 UPDATE experiments SET status = ?, error = ?, updated_at = ?, elapsed_seconds = elapsed_seconds + ?,
@@ -57,14 +57,17 @@ extension TrajectoryStore {
         }
     }
 
-    /// Marks an experiment as running again (for `--resume`).
+    /// Marks an experiment as running again, in this process (for `--resume`).
     public func reopenExperiment(_ id: Int64) throws {
         try finishExperiment(id, status: .running, elapsed: 0)
+        try writing { db in
+            try db.execute(sql: "UPDATE experiments SET process = ? WHERE id = ?", arguments: [ProcessIdentity.current, id])
+        }
     }
 
     /// The agent's latest checkpoint, if one was saved.
     public func checkpoint(experiment id: Int64) throws -> AgentCheckpoint? {
-        try database.read { db in
+        try reading { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT agent_checkpoint, checkpoint_trials FROM experiments WHERE id = ?",
                                              arguments: [id]) else { throw StoreError.unknownExperiment(id) }
             guard let state: Data = row["agent_checkpoint"] else { return nil }
@@ -97,6 +100,7 @@ extension TrajectoryStore {
         record.finishedAt = StoredDate.date(row["finished_at"])
         record.elapsedSeconds = row["elapsed_seconds"]
         record.error = row["error"]
+        record.process = row.hasColumn("process") ? row["process"] : nil
         return record
     }
 }

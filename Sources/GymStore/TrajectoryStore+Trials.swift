@@ -6,7 +6,7 @@ extension TrajectoryStore {
     /// Stores finished trials of experiment `id` in one transaction (and the agent's checkpoint with them,
     /// if given). A trial number already stored is an error: numbers are never duplicated.
     public func insertTrials(_ trials: [Trial], experiment id: Int64, checkpoint: AgentCheckpoint? = nil) throws {
-        try database.write { db in
+        try writing { db in
             try Self.insert(trials, experiment: id, in: db)
             if let checkpoint { try Self.saveCheckpoint(checkpoint, experiment: id, in: db) }
         }
@@ -31,7 +31,7 @@ extension TrajectoryStore {
 
     /// The trials of experiment `id` in number order, optionally only those with the given statuses.
     public func trials(experiment id: Int64, statuses: Set<EvaluationStatus>? = nil) throws -> [Trial] {
-        try database.read { db in
+        try reading { db in
             // JSON does not keep 0.0 apart from 0: designs are brought back to their space's canonical form.
             let space = try String.fetchOne(db, sql: "SELECT environment_spec FROM experiments WHERE id = ?", arguments: [id])
                 .map { try StoredJSON.value(EnvironmentSpec.self, from: $0, what: "environment spec").space }
@@ -48,7 +48,7 @@ extension TrajectoryStore {
 
     /// How many trials experiment `id` has stored.
     public func trialCount(experiment id: Int64) throws -> Int {
-        try database.read { db in
+        try reading { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM trials WHERE experiment_id = ?", arguments: [id]) ?? 0
         }
     }

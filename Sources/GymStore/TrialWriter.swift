@@ -84,7 +84,7 @@ public final class TrialWriter: @unchecked Sendable {
 
     private func write(_ items: [Item]) throws -> [Trial] {
         var written: [Trial] = []
-        try store.database.write { db in
+        try store.writing { db in
             for item in items {
                 switch item {
                 case .trials(let trials, let cache):
@@ -109,21 +109,27 @@ public final class TrialWriter: @unchecked Sendable {
             }
             let batch = pending
             pending.removeAll()
+            let failedBefore = failure != nil
             condition.unlock()
 
+            // After a failed write (a full disk, say) nothing more is written: a checkpoint stored after a
+            // trial that was not would let a resume skip that trial.
             var written: [Trial] = []
-            do {
-                written = try write(batch)
-            } catch {
-                // One bad item must not take the good ones with it: write them one transaction each.
-                written = []
-                for item in batch {
-                    do {
-                        written += try write([item])
-                    } catch {
-                        condition.lock()
-                        if failure == nil { failure = error }
-                        condition.unlock()
+            if !failedBefore {
+                do {
+                    written = try write(batch)
+                } catch {
+                    // The items one transaction each, in order, up to the first that fails.
+                    written = []
+                    for item in batch {
+                        do {
+                            written += try write([item])
+                        } catch {
+                            condition.lock()
+                            if failure == nil { failure = error }
+                            condition.unlock()
+                            break
+                        }
                     }
                 }
             }

@@ -16,17 +16,21 @@ public struct Dataset: Sendable {
     public private(set) var targets: [String: [Double]]
     /// Whether the targets are log(x); predictions are then exp(·) of the model's output.
     public let logTargets: Bool
+    /// The hash of each row's design, in row order.
+    public private(set) var designHashes: [String]
 
     /// Rows.
     public var count: Int { features.count }
 
-    /// A dataset of `trials` over `space`, for `metrics`.
-    public init(trials: [Trial], space: ParameterSpace, metrics: [String], logTargets: Bool = false) throws {
+    /// A dataset of `trials` over `space`, for `metrics`, leaving out the designs whose hashes are in
+    /// `excluding` (those of another dataset, so a design never sits on both sides of a split).
+    public init(trials: [Trial], space: ParameterSpace, metrics: [String], logTargets: Bool = false, excluding: Set<String> = []) throws {
         self.metrics = metrics
         self.logTargets = logTargets
         features = []
+        designHashes = []
         targets = Dictionary(uniqueKeysWithValues: metrics.map { ($0, [Double]()) })
-        var seen = Set<String>()
+        var seen = excluding
         for trial in trials where trial.evaluation.status == .ok && !trial.cached {
             let values = metrics.map { trial.evaluation.metrics[$0] }
             guard values.allSatisfy({ $0 != nil && $0!.isFinite }) else { continue }
@@ -35,6 +39,7 @@ public struct Dataset: Sendable {
             }
             guard let canonical = try? space.validate(trial.design), seen.insert(canonical.hash).inserted else { continue }
             features.append(space.unitVector(canonical))
+            designHashes.append(canonical.hash)
             for (metric, value) in zip(metrics, values) { targets[metric]!.append(logTargets ? Foundation.log(value!) : value!) }
         }
     }
@@ -43,6 +48,7 @@ public struct Dataset: Sendable {
     public func subset(_ indices: [Int]) -> Dataset {
         var copy = self
         copy.features = indices.map { features[$0] }
+        copy.designHashes = indices.map { designHashes[$0] }
         copy.targets = targets.mapValues { column in indices.map { column[$0] } }
         return copy
     }
@@ -53,6 +59,13 @@ public enum ProxyError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidData(String)
     case invalidSetting(String)
     case invalidFile(String)
+
+    /// The reason alone.
+    public var reason: String {
+        switch self {
+        case .invalidData(let reason), .invalidSetting(let reason), .invalidFile(let reason): return reason
+        }
+    }
 
     public var description: String {
         switch self {

@@ -47,7 +47,7 @@ public struct GaussianProcessRegression: Sendable, Codable, Equatable {
         var rows = Array(y.indices)
         if rows.count > settings.maximumRows {
             var generator = SeededGenerator(seed: seed)
-            rows.shuffle(using: &generator)
+            generator.shuffleUpward(&rows)
             rows = Array(rows.prefix(settings.maximumRows)).sorted()
         }
         let features = rows.map { x[$0] }

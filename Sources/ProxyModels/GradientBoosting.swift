@@ -58,7 +58,7 @@ public struct GradientBoosting: Sendable, Codable, Equatable {
             let residual = zip(y, prediction).map { $0 - $1 }
             var rows = Array(y.indices)
             if sampleSize < y.count {
-                rows.shuffle(using: &generator)
+                generator.shuffleUpward(&rows)
                 rows = Array(rows.prefix(sampleSize))
             }
             let tree = RegressionTree(x: x, y: residual, rows: rows, settings: settings.tree, using: &generator)

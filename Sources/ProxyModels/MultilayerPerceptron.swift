@@ -56,7 +56,7 @@ public struct MultilayerPerceptron: Sendable, Codable, Equatable {
         let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8)
         var order = Array(y.indices)
         for _ in 0..<settings.epochs {
-            order.shuffle(using: &generator)
+            generator.shuffleUpward(&order)
             var start = 0
             while start < order.count {
                 let batch = order[start..<min(start + settings.batchSize, order.count)]

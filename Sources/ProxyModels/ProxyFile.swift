@@ -25,6 +25,32 @@ public enum Regressor: Sendable, Codable, Equatable {
         return rows.map(predict)
     }
 
+    /// Throws `invalidFile` unless the model reads designs encoded in `width` coordinates and nothing else.
+    public func validate(width: Int) throws {
+        func require(_ condition: Bool, _ reason: String) throws {
+            if !condition { throw ProxyError.invalidFile(reason) }
+        }
+        switch self {
+        case .forest(let model): try model.ensemble.validate(width: width)
+        case .boosted(let model): try model.ensemble.validate(width: width)
+        case .oblivious(let model):
+            try require(model.borders.count == width, "its trees test \(model.borders.count) features, but designs have \(width)")
+        case .gp(let model):
+            try require(!model.x.isEmpty && model.x.count == model.alpha.count, "it has \(model.x.count) training points and \(model.alpha.count) weights")
+            try require(model.x.allSatisfy { $0.count == width }, "its training points do not all have \(width) features")
+            try require(model.lengthScale > 0 && model.lengthScale.isFinite && model.alpha.allSatisfy(\.isFinite), "its length scale or weights are not finite and positive")
+        case .mlp(let model):
+            let sizes = model.sizes
+            try require(sizes.count >= 2 && sizes.first == width && sizes.last == 1 && sizes.allSatisfy { $0 >= 1 && $0 <= 1 << 16 },
+                        "its layer sizes \(sizes) do not run from \(width) features to one output")
+            try require(model.weights.count == sizes.count - 1 && model.biases.count == sizes.count - 1, "it has \(model.weights.count) weight layers for \(sizes.count) sizes")
+            for layer in 0..<(sizes.count - 1) {
+                try require(model.weights[layer].count == sizes[layer] * sizes[layer + 1] && model.biases[layer].count == sizes[layer + 1],
+                            "layer \(layer + 1)'s weights do not match its sizes \(sizes[layer])×\(sizes[layer + 1])")
+            }
+        }
+    }
+
     public func predict(_ features: [Double]) -> Double {
         switch self {
         case .forest(let model): return model.predict(features)
@@ -91,6 +117,24 @@ public struct ProxyFile: Sendable, Codable, Equatable {
     /// The metrics it predicts, in the environment's order.
     public var metrics: [String] { spec.metrics.map(\.name).filter { models[$0] != nil } }
 
+    /// Throws `invalidFile` unless the proxy is whole: a space with parameters, at least one model, each
+    /// of a metric of the environment and shaped for designs encoded over `spec.space`.
+    public func validate() throws {
+        let width = spec.space.parameters.count
+        guard width > 0 else { throw ProxyError.invalidFile("the proxy's space has no parameters: there is nothing to predict from") }
+        guard !models.isEmpty else { throw ProxyError.invalidFile("the proxy has no model") }
+        for metric in models.keys.sorted() {
+            guard spec.metric(named: metric) != nil else {
+                throw ProxyError.invalidFile("the proxy has a model of '\(metric)', which \(environment) does not report")
+            }
+            do {
+                try models[metric]!.validate(width: width)
+            } catch let error as ProxyError {
+                throw ProxyError.invalidFile("the model of \(metric): \(error.reason)")
+            }
+        }
+    }
+
     /// The predicted metrics of an encoded design.
     public func predict(_ features: [Double]) -> [String: Double] {
         var result: [String: Double] = [:]
@@ -151,8 +195,11 @@ public struct LoadedProxy: Sendable {
             return cached
         }
         cache.lock.unlock()
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ProxyError.invalidFile("cannot read \(path); train one with gym proxy train --out \(path)")
+        let data: Data
+        do {
+            data = try InputFile.read(path, what: "proxy", limit: 1 << 30)
+        } catch let error as InputFileError {
+            throw ProxyError.invalidFile("\(error.description); train one with gym proxy train --out \(path)")
         }
         struct Header: Decodable { var format: Int }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
@@ -164,13 +211,36 @@ public struct LoadedProxy: Sendable {
         let file: ProxyFile
         do {
             file = try JSONDecoder().decode(ProxyFile.self, from: data)
+            try file.validate()
+        } catch let error as ProxyError {
+            throw ProxyError.invalidFile("\(path): \(error.reason)")
+        } catch let error as DecodingError {
+            throw ProxyError.invalidFile("\(path) is not a valid proxy file (\(Self.describe(error)))")
         } catch {
             throw ProxyError.invalidFile("\(path) is not a valid proxy file (\(error))")
         }
         let loaded = LoadedProxy(file: file, fingerprint: String(SHA256.hexDigest(data).prefix(12)))
+        // A bounded cache: a process may read many proxies (or versions of one file) over its life.
+        if cache.entries.count >= 16 { cache.entries.removeAll() }
         cache.lock.lock()
         cache.entries[key] = loaded
         cache.lock.unlock()
         return loaded
+    }
+}
+
+extension LoadedProxy {
+    /// A decoding error as "what is wrong at which field", without the file's text.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing \"\(key.stringValue)\" at \(path(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            if let underlying = context.underlyingError as? ProxyError { return underlying.reason }
+            return "\(context.debugDescription) at \(path(context))"
+        @unknown default: return "\(error)"
+        }
     }
 }

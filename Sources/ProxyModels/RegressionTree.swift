@@ -56,7 +56,7 @@ public struct RegressionTree: Sendable, Codable, Equatable {
 
         var candidates = Array(0..<width)
         if let count = settings.featuresPerSplit, count < width {
-            candidates.shuffle(using: &generator)
+            generator.shuffleUpward(&candidates)
             candidates = Array(candidates.prefix(max(1, count)))
         }
         var bestGain = 0.0

@@ -25,6 +25,13 @@ public struct TreeEnsemble: Sendable, Equatable {
     /// Nodes over all trees.
     public var nodeCount: Int { nodes.count }
 
+    /// Throws unless every split reads a feature of a design encoded in `width` coordinates.
+    public func validate(width encoded: Int) throws {
+        guard width <= encoded, nodes.allSatisfy({ $0.feature >= 0 }) else {
+            throw ProxyError.invalidFile("a tree splits on feature \(width - 1), but designs have \(encoded) features")
+        }
+    }
+
     /// Compiles `trees`.
     public init(_ trees: [RegressionTree], offset: Double, scale: Double) {
         self.offset = offset
@@ -127,10 +134,27 @@ extension TreeEnsemble: Codable {
         offset = try container.decode(Double.self, forKey: .offset)
         scale = try container.decode(Double.self, forKey: .scale)
         let count = feature.count
+        // Children come after their parent (as `place` lays them out), so every walk goes forward and ends.
         guard threshold.count == count, first.count == count, values.count == count, roots.count == depths.count,
-              first.indices.allSatisfy({ feature[$0] < 0 ? first[$0] == Int32($0) : first[$0] >= 0 && Int(first[$0]) + 1 < count }),
-              roots.allSatisfy({ $0 >= 0 && Int($0) < count }), depths.allSatisfy({ $0 >= 0 }) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "inconsistent tree arrays"))
+              first.indices.allSatisfy({ feature[$0] < 0 ? first[$0] == Int32($0) : first[$0] > Int32($0) && Int(first[$0]) + 1 < count }),
+              roots.allSatisfy({ $0 >= 0 && Int($0) < count }), values.allSatisfy(\.isFinite), offset.isFinite, scale.isFinite else {
+            throw ProxyError.invalidFile("a tree model's arrays are inconsistent: node fields of different lengths, a child before its parent, a root outside the nodes or a value that is not finite")
+        }
+        // Each tree is walked exactly its depth: a stored depth must be the tree's real one.
+        for (root, depth) in zip(roots, depths) {
+            var deepest = 0
+            var stack = [(Int(root), 0)]
+            while let (node, level) = stack.popLast() {
+                if feature[node] < 0 {
+                    deepest = max(deepest, level)
+                } else {
+                    stack.append((Int(first[node]), level + 1))
+                    stack.append((Int(first[node]) + 1, level + 1))
+                }
+            }
+            guard deepest == Int(depth) else {
+                throw ProxyError.invalidFile("a tree rooted at node \(root) says it is \(depth) deep but is \(deepest) deep")
+            }
         }
         nodes = (0..<count).map { index in
             feature[index] < 0 ? Node(threshold: .infinity, feature: 0, first: Int32(index))

@@ -63,7 +63,7 @@ public enum Split {
     public static func holdOut(count: Int, testFraction: Double, seed: UInt64) -> (train: [Int], test: [Int]) {
         var generator = SeededGenerator(seed: seed)
         var order = Array(0..<count)
-        order.shuffle(using: &generator)
+        generator.shuffleUpward(&order)
         let testCount = min(count, max(count > 1 ? 1 : 0, Int((Double(count) * testFraction).rounded())))
         return (Array(order.dropLast(testCount)), Array(order.suffix(testCount)))
     }
@@ -72,7 +72,7 @@ public enum Split {
     public static func kFold(count: Int, folds: Int, seed: UInt64) -> [(train: [Int], test: [Int])] {
         var generator = SeededGenerator(seed: seed)
         var order = Array(0..<count)
-        order.shuffle(using: &generator)
+        generator.shuffleUpward(&order)
         let k = max(1, min(folds, count))
         return (0..<k).map { fold in
             let test = order.enumerated().filter { $0.offset % k == fold }.map(\.element)

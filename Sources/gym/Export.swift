@@ -35,10 +35,11 @@ struct Export: ParsableCommand {
     @OptionGroup var database: DatabaseOption
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: database.path) else {
-            throw CLIError("no database at \(database.path); run `gym run` first or pass --db <file>")
+        let store = try reportingErrors { try TrajectoryStore(path: database.path, access: .readOnly) }
+        if let environment, try store.experiments(environment: environment).isEmpty {
+            let known = Set(try store.experiments().map(\.environmentID)).sorted()
+            throw CLIError("\(database.path) has no experiments of \(environment); it has experiments of: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
         }
-        let store = try reportingErrors { try TrajectoryStore(path: database.path) }
         let filter = ExportFilter(environment: environment, experiments: experiment.isEmpty ? nil : experiment,
                                   statuses: status.isEmpty ? nil : Set(status))
         var text = ""

@@ -135,7 +135,7 @@ struct ProxyTrain: ParsableCommand {
             for metric in chosen where spec.metric(named: metric) == nil {
                 throw CLIError("\(environment) has no metric '\(metric)'; its metrics are: \(spec.metrics.map(\.name).joined(separator: ", "))")
             }
-            let store = try TrajectoryStore(path: database.path)
+            let store = try TrajectoryStore(path: database.path, access: .readOnly)
             let records = try store.experiments(environment: environment).filter { record in
                 record.workload == spec.workload && record.environmentOptions.values == values
                     && (experiments.isEmpty || experiments.contains(record.id ?? -1))
@@ -153,8 +153,10 @@ struct ProxyTrain: ParsableCommand {
             // Scoring splits.
             var splits: [(train: Dataset, test: Dataset)] = []
             if let holdOutAgent {
-                let train = try Dataset(trials: trialsByAgent.filter { $0.agent != holdOutAgent }.flatMap(\.trials), space: spec.space, metrics: chosen, logTargets: logTargets)
+                // A design the held-out agent also tried is test data only: it never sits on both sides.
                 let test = try Dataset(trials: trialsByAgent.filter { $0.agent == holdOutAgent }.flatMap(\.trials), space: spec.space, metrics: chosen, logTargets: logTargets)
+                let train = try Dataset(trials: trialsByAgent.filter { $0.agent != holdOutAgent }.flatMap(\.trials), space: spec.space, metrics: chosen,
+                                        logTargets: logTargets, excluding: Set(test.designHashes))
                 guard train.count >= 10, test.count >= 1 else { throw CLIError("--hold-out-agent \(holdOutAgent) leaves \(train.count) training and \(test.count) test designs") }
                 splits = [(train, test)]
             } else if let folds {
@@ -309,6 +311,7 @@ struct ProxyVerify: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let store = try TrajectoryStore(path: database.path)
+            defer { store.close() }
             let record = try store.experiment(experiment)
             guard record.environmentID.hasPrefix(ProxyEnvironment.prefix) else {
                 throw CLIError("experiment \(experiment) searched \(record.environmentID), not a \(ProxyEnvironment.prefix)<file> environment")

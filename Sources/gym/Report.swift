@@ -38,7 +38,7 @@ struct ReportCommand: ParsableCommand {
         try reportingErrors {
             guard ["html", "markdown"].contains(format) else { throw CLIError("--format must be html or markdown, not '\(format)'") }
             guard (sweep == nil) != experiments.isEmpty else { throw CLIError("give --sweep NAME or --experiment ID (repeatable), not both and not neither") }
-            let store = try TrajectoryStore(path: database.path)
+            let store = try TrajectoryStore(path: database.path, access: .readOnly)
             var records: [ExperimentRecord]
             if let sweep {
                 records = try store.experiments().filter { $0.name?.hasPrefix("sweep \(sweep) ") == true }

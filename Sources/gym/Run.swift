@@ -80,6 +80,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let store = try reportingErrors { try TrajectoryStore(path: database.path) }
+        defer { store.close() }
         let placement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout,
                                                 connectTimeout: connectTimeout, curve: try curve.settings())
         defer { placement.stop() }

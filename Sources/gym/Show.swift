@@ -7,7 +7,12 @@ import GymStore
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the experiments in a database, or one experiment: summary, best designs, best-so-far curve.",
-        discussion: "Examples: gym show\n          gym show 3 --top 10")
+        discussion: """
+            Opens the database read-only. An experiment shown as `stale` says `running` in the database but its
+            process on this machine is gone (it was killed): `gym run --resume ID` continues it.
+            Examples: gym show
+                      gym show 3 --top 10
+            """)
 
     @Argument(help: "Experiment id; omit to list every experiment.")
     var experiment: Int64?
@@ -18,10 +23,7 @@ struct Show: ParsableCommand {
     @OptionGroup var database: DatabaseOption
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: database.path) else {
-            throw CLIError("no database at \(database.path); run `gym run` first or pass --db <file>")
-        }
-        let store = try reportingErrors { try TrajectoryStore(path: database.path) }
+        let store = try reportingErrors { try TrajectoryStore(path: database.path, access: .readOnly) }
         guard let experiment else {
             try listExperiments(store)
             return
@@ -39,7 +41,7 @@ struct Show: ParsableCommand {
         for record in records {
             let trials = try store.trials(experiment: record.id!)
             let budget = record.budgetEvaluations.map { "/\($0)" } ?? ""
-            rows.append([String(record.id!), record.environmentID, record.agentID, String(record.seed), record.status.rawValue,
+            rows.append([String(record.id!), record.environmentID, record.agentID, String(record.seed), record.shownStatus,
                          "\(trials.count)\(budget)", formatNumber(Analysis.best(trials)?.reward), record.objective.description,
                          StoredDateText.short(record.createdAt)])
         }
@@ -52,7 +54,8 @@ struct Show: ParsableCommand {
         print("Experiment \(id)\(record.name.map { " “\($0)”" } ?? ""): \(record.agentID) on \(record.environmentID) (workload \(record.workload)), seed \(record.seed)")
         let budget = [record.budgetEvaluations.map { "\($0) evaluations" }, record.budgetSeconds.map { formatDuration($0) }]
             .compactMap { $0 }.joined(separator: " or ")
-        print("  status      \(record.status.rawValue)\(record.error.map { " — \($0)" } ?? "")")
+        let stale = record.isStale ? " — its process is gone (killed?); continue it with gym run --resume \(id) --db \(database.path)" : ""
+        print("  status      \(record.shownStatus)\(record.error.map { " — \($0)" } ?? "")\(stale)")
         print("  trials      \(trials.count) (budget \(budget)), batch \(record.batchSize), parallel \(record.parallelism), cache \(record.usesCache ? "on" : "off")")
         print("  objective   \(record.objective)")
         let hyperparameters = record.hyperparameters.values.keys.sorted().map { "\($0)=\(record.hyperparameters[$0]!)" }

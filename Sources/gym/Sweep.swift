@@ -67,6 +67,7 @@ struct SweepCommand: ParsableCommand {
             let runs = try sweep.expand(registry: Catalog.registry)
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: database.path).deletingLastPathComponent(), withIntermediateDirectories: true)
             let store = try TrajectoryStore(path: database.path)
+            defer { store.close() }
             let plan = try SweepRunner(registry: Catalog.registry, store: store).plan(runs)
             say("Sweep \(sweep.name): \(runs.count) runs of \(sweep.budget) evaluations — \(plan.complete.count) complete, \(plan.resume.count) to resume, \(plan.start.count) to start")
             if dryRun {
