@@ -57,7 +57,7 @@ public struct SweepFile: Decodable, Sendable {
 
         var values: [UInt64] {
             switch self {
-            case .count(let count): return (0..<max(0, count)).map(UInt64.init)
+            case .count(let count): return (0..<max(0, min(count, SweepFile.runLimit))).map(UInt64.init)
             case .list(let list): return list
             }
         }
@@ -93,10 +93,78 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
 }
 
 extension SweepFile {
+    /// The most runs a sweep file may expand to.
+    public static let runLimit = 10_000
+
+    /// The keys a sweep file may use, at the top, in an environment entry and in an agent entry.
+    static let keys = ["name", "budget", "seeds", "environments", "objectives", "agents"]
+    static let environmentKeys = ["id", "workloads", "options"]
+    static let agentKeys = ["id", "grid", "preset", "samples"]
+    /// Likely confusions, and what to write instead.
+    static let hints: [String: String] = [
+        "workload": "workloads (a list)", "objective": "objectives (a list)", "seed": "seeds (a count or a list)",
+        "environment": "environments (a list)", "agent": "agents (a list)",
+        "hyperparameters": "grid (a list of values per hyperparameter; one value fixes it)", "settings": "grid",
+    ]
+
+    /// Throws `SweepError.invalid` for a key the file format does not have, naming where it is and what
+    /// was probably meant. `json` is the file as read (a JSON object).
+    public static func checkKeys(_ json: Any) throws {
+        func check(_ object: Any, allowed: [String], at place: String) throws {
+            guard let object = object as? [String: Any] else { return }
+            for key in object.keys.sorted() where !allowed.contains(key) {
+                let hint = hints[key].map { " (did you mean \($0)?)" } ?? Suggestion.phrase(for: key, among: allowed)
+                throw SweepError.invalid("unknown key '\(key)' \(place)\(hint); the keys there are: \(allowed.joined(separator: ", "))")
+            }
+        }
+        try check(json, allowed: keys, at: "at the top")
+        guard let root = json as? [String: Any] else { return }
+        for (index, entry) in ((root["environments"] as? [Any]) ?? []).enumerated() {
+            try check(entry, allowed: environmentKeys, at: "in environment \(index + 1)")
+        }
+        for (index, entry) in ((root["agents"] as? [Any]) ?? []).enumerated() {
+            try check(entry, allowed: agentKeys, at: "in agent \(index + 1)")
+        }
+    }
+
+    /// How many runs the file expands to, counted without expanding it (nil beyond `Int.max`).
+    func runCount(registry: Registry) -> Int? {
+        func times(_ a: Int?, _ b: Int) -> Int? {
+            guard let a else { return nil }
+            let (product, overflow) = a.multipliedReportingOverflow(by: max(0, b))
+            return overflow ? nil : product
+        }
+        let seedCount: Int
+        switch seeds {
+        case .count(let count): seedCount = max(0, count)
+        case .list(let list): seedCount = list.count
+        }
+        var settings: Int? = 0
+        for agent in agents {
+            var count: Int? = 1
+            if let grid = agent.grid {
+                for values in grid.values { count = times(count, values.count) }
+            } else if let preset = agent.preset {
+                let size = (try? registry.agent(agent.id))?.settings(ofGrid: preset)?.count ?? 1
+                count = min(size, agent.samples ?? size)
+            } else if let samples = agent.samples {
+                count = samples
+            }
+            guard let running = settings, let count else { return nil }
+            let (sum, overflow) = running.addingReportingOverflow(count)
+            settings = overflow ? nil : sum
+        }
+        let workloads = environments.reduce(0) { $0 + max(1, $1.workloads?.count ?? 1) }
+        return times(times(times(settings, workloads), objectives?.count ?? 1), seedCount)
+    }
+
     /// Every run, in a fixed order: environment, workload, objective, agent, setting, seed.
     public func expand(registry: Registry) throws -> [SweepRun] {
         guard !name.isEmpty, !name.contains(" ") else { throw SweepError.invalid("give the sweep a name without spaces") }
         guard budget >= 1 else { throw SweepError.invalid("the budget must be at least one evaluation, not \(budget)") }
+        guard let count = runCount(registry: registry), count <= Self.runLimit else {
+            throw SweepError.invalid("the sweep expands to \(runCount(registry: registry).map(String.init) ?? "more than 2^63") runs; the limit is \(Self.runLimit) (environments × workloads × objectives × agent settings × seeds): split it into several sweeps")
+        }
         let seedValues = seeds.values
         guard !seedValues.isEmpty else { throw SweepError.invalid("give at least one seed") }
         guard !environments.isEmpty, !agents.isEmpty else { throw SweepError.invalid("name at least one environment and one agent") }

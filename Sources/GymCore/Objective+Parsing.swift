@@ -42,6 +42,10 @@ extension Objective {
             return .metric(head, rest == "min" ? .minimize : .maximize)
         }
         guard let kind = Kind(rawValue: head), kind != .metric else {
+            // "value:minimize": a metric and a goal word that is not min or max — the goal is at fault.
+            if Kind(rawValue: head) == nil, !rest.isEmpty, rest.allSatisfy({ $0.isLetter || $0 == "_" }) {
+                throw ObjectiveError.malformed(text, reason: "'\(rest)' is not a goal; write \(head):min or \(head):max")
+            }
             throw ObjectiveError.malformed(
                 text, reason: "'\(head)' is not a kind; use one of \(Kind.allCases.filter { $0 != .metric }.map(\.rawValue).joined(separator: ", ")), or METRIC:min|max")
         }

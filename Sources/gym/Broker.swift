@@ -30,13 +30,13 @@ struct Broker: ParsableCommand {
     @Flag(help: "Allow binding to addresses other machines can reach.")
     var allowRemote = false
 
-    @Option(help: "Seconds an evaluation may run before it is reported as a timeout and its worker replaced; 0 for no limit.")
+    @Option(parsing: .unconditional, help: "Seconds an evaluation may run before it is reported as a timeout and its worker replaced; 0 for no limit.")
     var timeout: Double = SessionService.Settings.defaultTimeout
 
     @Option(help: ArgumentHelp("Let clients name files (traces, memspecs, networks) inside this folder, and nowhere else; workers read the same paths.", valueName: "dir"))
     var allowFiles: String?
 
-    @Option(help: "Seconds of silence after which a worker is dead and its evaluation is re-queued.")
+    @Option(parsing: .unconditional, help: "Seconds of silence after which a worker is dead and its evaluation is re-queued.")
     var liveness: Double = 3
 
     @OptionGroup var curve: CurveServerOptions

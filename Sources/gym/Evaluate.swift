@@ -23,7 +23,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The design: a JSON object of parameter values, or the path of a file holding one (default: every parameter at its default).")
     var design: String = "{}"
 
-    @Option(help: "Seed of any randomness inside the environment.")
+    @Option(parsing: .unconditional, help: "Seed of any randomness inside the environment.")
     var seed: UInt64 = 0
 
     @OptionGroup var selection: EnvironmentSelection

@@ -84,7 +84,7 @@ struct ProxyTrain: ParsableCommand {
             help: ArgumentHelp("A hyperparameter of the model (repeatable; see below).", valueName: "name=value"))
     var hyperparameters: [String] = []
 
-    @Option(help: ArgumentHelp("Distil the model into a fast oblivious-boosting student: the model (the teacher) labels this many random designs, and the student learns from them and the real rows. The student is saved.", valueName: "designs"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Distil the model into a fast oblivious-boosting student: the model (the teacher) labels this many random designs, and the student learns from them and the real rows. The student is saved.", valueName: "designs"))
     var distil: Int?
 
     @Option(name: [.customShort("S"), .customLong("student-hyperparameter")],
@@ -100,16 +100,16 @@ struct ProxyTrain: ParsableCommand {
     @Flag(help: "Learn log(metric) (for metrics spanning orders of magnitude; they must be positive).")
     var logTargets = false
 
-    @Option(help: "Fraction of designs held out for scoring.")
+    @Option(parsing: .unconditional, help: "Fraction of designs held out for scoring.")
     var testFraction: Double = 0.2
 
-    @Option(help: "Score by k-fold cross-validation instead of one hold-out.")
+    @Option(parsing: .unconditional, help: "Score by k-fold cross-validation instead of one hold-out.")
     var folds: Int?
 
     @Option(help: "Hold out this agent's designs for scoring and train on the others'.")
     var holdOutAgent: String?
 
-    @Option(help: "Seed of the split and the model.")
+    @Option(parsing: .unconditional, help: "Seed of the split and the model.")
     var seed: UInt64 = 0
 
     @Option(help: "Where to save the proxy (default Logs/<env>.proxy.json).")
@@ -234,10 +234,10 @@ struct ProxyEval: ParsableCommand {
     @Argument(help: "The proxy file.")
     var file: String
 
-    @Option(help: "Fresh random designs to compare on.")
+    @Option(parsing: .unconditional, help: "Fresh random designs to compare on.")
     var designs: Int = 100
 
-    @Option(help: "Seed of the designs.")
+    @Option(parsing: .unconditional, help: "Seed of the designs.")
     var seed: UInt64 = 1
 
     func run() throws {
@@ -300,7 +300,7 @@ struct ProxyVerify: ParsableCommand {
     @Argument(help: "The experiment that searched a Proxy:<file> environment.")
     var experiment: Int64
 
-    @Option(help: "How many of its best designs to simulate.")
+    @Option(parsing: .unconditional, help: "How many of its best designs to simulate.")
     var top: Int = 10
 
     @Flag(help: "Do not log the real evaluations to the database.")

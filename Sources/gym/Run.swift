@@ -34,28 +34,28 @@ struct Run: ParsableCommand {
             help: ArgumentHelp("Agent hyperparameter KEY=VALUE (repeatable); the rest take their defaults.", valueName: "key=value"))
     var hyperparameters: [String] = []
 
-    @Option(help: "Budget in evaluations (default 200 when no --time-limit is given).")
+    @Option(parsing: .unconditional, help: "Budget in evaluations (default 200 when no --time-limit is given).")
     var budget: Int?
 
-    @Option(help: "Budget in wall-clock time: 90, 90s, 10m or 2h.")
+    @Option(parsing: .unconditional, help: "Budget in wall-clock time: 90, 90s, 10m or 2h.")
     var timeLimit: String?
 
-    @Option(help: "Designs suggested and evaluated per round (default 1, or the number of --workers).")
+    @Option(parsing: .unconditional, help: "Designs suggested and evaluated per round (default 1, or the number of --workers).")
     var batchSize: Int?
 
-    @Option(help: "Evaluations run at once (default 1, or the number of --workers).")
+    @Option(parsing: .unconditional, help: "Evaluations run at once (default 1, or the number of --workers).")
     var parallel: Int?
 
-    @Option(help: "Evaluate in this many local worker processes (the broker's machinery); a worker that dies is replaced and its evaluation re-run.")
+    @Option(parsing: .unconditional, help: "Evaluate in this many local worker processes (the broker's machinery); a worker that dies is replaced and its evaluation re-run.")
     var workers: Int?
 
-    @Option(help: "Seconds an evaluation may run before it is recorded as a timeout (with --workers, its worker is replaced).")
+    @Option(parsing: .unconditional, help: "Seconds an evaluation may run before it is recorded as a timeout (with --workers, its worker is replaced).")
     var evaluationTimeout: Double?
 
-    @Option(help: "With --remote: seconds to wait for the server to answer at all before giving up.")
+    @Option(parsing: .unconditional, help: "With --remote: seconds to wait for the server to answer at all before giving up.")
     var connectTimeout: Double = GymClient.defaultConnectTimeout
 
-    @Option(help: "Master seed; the agent's and environment's seeds derive from it.")
+    @Option(parsing: .unconditional, help: "Master seed, a whole number from 0 to 2^64 − 1; the agent's and environment's seeds derive from it.")
     var seed: UInt64 = 0
 
     @Option(help: "A label stored with the experiment.")
@@ -64,7 +64,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Evaluate every design even if the same configuration evaluated it before.")
     var noCache = false
 
-    @Option(help: "Continue the stopped or killed experiment with this id to its budget (other settings are the stored ones).")
+    @Option(parsing: .unconditional, help: "Continue the stopped or killed experiment with this id to its budget (other settings are the stored ones).")
     var resume: Int64?
 
     @Option(help: "Evaluate on a DesignGym server at this endpoint (see `gym serve`) instead of in this process.")
@@ -77,6 +77,14 @@ struct Run: ParsableCommand {
     @OptionGroup var selection: EnvironmentSelection
     @OptionGroup var objectiveSelection: ObjectiveSelection
     @OptionGroup var database: DatabaseOption
+
+    func validate() throws {
+        if let budget, budget < 1 { throw ValidationError("--budget is a number of evaluations of at least 1, not \(budget)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
+        if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1, not \(parallel)") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, not \(workers)") }
+        if let timeLimit { _ = try parseDuration(timeLimit) }
+    }
 
     func run() throws {
         let store = try reportingErrors { try TrajectoryStore(path: database.path) }

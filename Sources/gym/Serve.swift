@@ -28,10 +28,10 @@ struct Serve: ParsableCommand {
     @Flag(help: "Allow binding to an address other machines can reach.")
     var allowRemote = false
 
-    @Option(help: "Largest request accepted, in bytes.")
+    @Option(parsing: .unconditional, help: "Largest request accepted, in bytes.")
     var messageLimit: Int = 4 << 20
 
-    @Option(help: "Seconds an evaluation (or making an environment) may take before it stops with status `timeout`; 0 for no limit.")
+    @Option(parsing: .unconditional, help: "Seconds an evaluation (or making an environment) may take before it stops with status `timeout`; 0 for no limit.")
     var timeout: Double = SessionService.Settings.defaultTimeout
 
     @Option(help: ArgumentHelp("Let clients name files (traces, memspecs, networks) inside this folder, and nowhere else.", valueName: "dir"))

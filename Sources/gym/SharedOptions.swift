@@ -27,7 +27,7 @@ struct ObjectiveSelection: ParsableArguments {
     @Option(name: .customLong("target"), help: ArgumentHelp("Target METRIC=VALUE for ArchGym's reward Π t/|x−t| (repeatable); shorthand for --objective target:....", valueName: "metric=value"))
     var targets: [String] = []
 
-    @Option(name: .long, help: "Reward for evaluations that are not ok; by default they rank below every ok one.")
+    @Option(name: .long, parsing: .unconditional, help: "Reward for evaluations that are not ok; by default they rank below every ok one.")
     var failureReward: Double?
 
     func objective(for spec: EnvironmentSpec) throws -> Objective {

@@ -17,7 +17,7 @@ struct Show: ParsableCommand {
     @Argument(help: "Experiment id; omit to list every experiment.")
     var experiment: Int64?
 
-    @Option(help: "How many of the best designs to list.")
+    @Option(parsing: .unconditional, help: "How many of the best designs to list.")
     var top: Int = 5
 
     @OptionGroup var database: DatabaseOption

@@ -5,7 +5,7 @@ import GymCatalog
 import GymCore
 import GymStore
 import GymTransport
-import Yams
+import GymFiles
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,7 +38,7 @@ struct SweepCommand: ParsableCommand {
     @Argument(help: "The sweep file (.yaml, .yml or .json).")
     var file: String
 
-    @Option(help: "Experiments run at once.")
+    @Option(parsing: .unconditional, help: "Experiments run at once.")
     var jobs: Int = 1
 
     @Flag(help: "List the runs and what would happen to each, and run nothing.")
@@ -47,22 +47,26 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Evaluate on a server or broker at this endpoint (see `gym broker`; docs/SCALE_OUT.md) instead of in this process.")
     var remote: String?
 
-    @Option(help: "Evaluate in this many local worker processes, shared by the runs.")
+    @Option(parsing: .unconditional, help: "Evaluate in this many local worker processes, shared by the runs.")
     var workers: Int?
 
-    @Option(help: "Seconds an evaluation may run before it is recorded as a timeout (with --workers, its worker is replaced).")
+    @Option(parsing: .unconditional, help: "Seconds an evaluation may run before it is recorded as a timeout (with --workers, its worker is replaced).")
     var evaluationTimeout: Double?
 
-    @Option(help: "With --remote: seconds to wait for the server to answer at all before giving up.")
+    @Option(parsing: .unconditional, help: "With --remote: seconds to wait for the server to answer at all before giving up.")
     var connectTimeout: Double = GymClient.defaultConnectTimeout
 
     @OptionGroup var curve: CurveClientOptions
 
     @OptionGroup var database: DatabaseOption
 
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, not \(workers)") }
+    }
+
     func run() throws {
         try reportingErrors {
-            guard jobs >= 1 else { throw CLIError("--jobs must be at least 1") }
             let sweep = try Self.load(file)
             let runs = try sweep.expand(registry: Catalog.registry)
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: database.path).deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -94,21 +98,20 @@ struct SweepCommand: ParsableCommand {
     func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
     static func load(_ path: String) throws -> SweepFile {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw CLIError("cannot read the sweep file \(path)")
-        }
         let json: Data
-        let lowered = path.lowercased()
-        if lowered.hasSuffix(".yaml") || lowered.hasSuffix(".yml") {
-            guard let object = try? Yams.load(yaml: text), JSONSerialization.isValidJSONObject(object) else {
-                throw CLIError("\(path) is not a YAML mapping")
-            }
-            json = try JSONSerialization.data(withJSONObject: object)
-        } else {
-            json = data
+        do {
+            json = try StructuredFile.jsonData(path, what: "sweep")
+        } catch let error as StructuredFile.Unreadable {
+            throw CLIError(error.description)
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: json), object is [String: Any] else {
+            throw CLIError("\(path) is not a sweep file: it must hold a mapping with name, budget, seeds, environments and agents; see gym sweep --help")
         }
         do {
+            try SweepFile.checkKeys(object)
             return try JSONDecoder().decode(SweepFile.self, from: json)
+        } catch let error as SweepError {
+            throw CLIError("\(path): \(error)")
         } catch let error as DecodingError {
             throw CLIError("\(path) is not a sweep file: \(Self.describe(error)); see gym sweep --help")
         }

@@ -58,6 +58,44 @@ import Testing
         #expect(message(#"{"name": "x", "budget": 0, "seeds": 1, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "random"}]}"#).contains("budget"))
     }
 
+    @Test func unknownKeysAreNamedWithWhatWasMeant() throws {
+        func message(_ json: String) -> String {
+            do {
+                try SweepFile.checkKeys(try JSONSerialization.jsonObject(with: Data(json.utf8)))
+                return "accepted"
+            } catch {
+                return String(describing: error)
+            }
+        }
+        #expect(message(#"{"name": "x", "budjet": 5}"#).contains("unknown key 'budjet' at the top (did you mean 'budget'?)"))
+        #expect(message(#"{"environments": [{"id": "Branin-v0"}, {"id": "Branin-v0", "workload": "a"}]}"#)
+            .contains("unknown key 'workload' in environment 2 (did you mean workloads (a list)?)"))
+        #expect(message(#"{"agents": [{"id": "genetic", "hyperparameters": {"population": 8}}]}"#)
+            .contains("unknown key 'hyperparameters' in agent 1 (did you mean grid"))
+        #expect(message(#"{"name": "x", "colour": "red"}"#) == "invalid sweep: unknown key 'colour' at the top; the keys there are: name, budget, seeds, environments, objectives, agents")
+        #expect(message(Self.example) == "accepted")
+    }
+
+    @Test func sweepsBeyondTheRunLimitAreRefusedBeforeTheyExpand() throws {
+        func message(_ json: String) -> String {
+            do {
+                _ = try Self.sweep(json).expand(registry: Catalog.registry)
+                return "accepted"
+            } catch {
+                return String(describing: error)
+            }
+        }
+        // 10^8 seeds would once be expanded one by one.
+        let started = Date()
+        #expect(message(#"{"name": "x", "budget": 5, "seeds": 100000000, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "random"}]}"#)
+            .contains("expands to 100000000 runs; the limit is 10000"))
+        // A grid of 10 × 10 × 10 settings over 11 seeds: 11,000.
+        let grid = #"{"population_size": [1,2,3,4,5,6,7,8,9,10], "mutation_rate": [1,2,3,4,5,6,7,8,9,10], "elites": [1,2,3,4,5,6,7,8,9,10]}"#
+        #expect(message(#"{"name": "x", "budget": 5, "seeds": 11, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "genetic", "grid": \#(grid)}]}"#)
+            .contains("expands to 11000 runs"))
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+
     @Test func aResumedSweepRunsOnlyWhatIsMissing() throws {
         let store = try TrajectoryStore(path: temporaryDatabasePath())
         let runs = try Self.sweep(#"{"name": "r", "budget": 10, "seeds": 2, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "random"}, {"id": "random-walker"}]}"#)

@@ -177,4 +177,11 @@ import Testing
         #expect(evaluation.status == .failed)
         #expect(evaluation.message?.contains("parameter 'x' cannot be 9") == true)
     }
+
+    @Test func theParserBlamesTheTokenAtFault() {
+        #expect(throws: ObjectiveError.malformed("value:minimize", reason: "'minimize' is not a goal; write value:min or value:max")) {
+            try Objective.parse("value:minimize")
+        }
+        #expect { try Objective.parse("teapot:a=1") } throws: { "\($0)".contains("'teapot' is not a kind") }
+    }
 }
