@@ -37,6 +37,13 @@ public final class TrajectoryStore: @unchecked Sendable {
             case .readWrite:
                 let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                // A file that is there already is looked at read-only first: opening it for writing would
+                // switch it to WAL mode, changing somebody else's file before it could be refused.
+                if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 {
+                    var look = Configuration()
+                    look.readonly = true
+                    try Schema.requireDesignGym(try DatabaseQueue(path: path, configuration: look), path: path, allowingEmpty: true)
+                }
                 var configuration = Configuration()
                 configuration.busyMode = .timeout(30)
                 configuration.prepareDatabase { db in

@@ -160,6 +160,11 @@ import Testing
         let survived = try store.trials(experiment: 1)
         #expect(survived.count >= reported)
         #expect(try store.experiment(1).status == .running)  // it never got to say otherwise
+        // But its process is gone, and gym show says so.
+        let shown = try GymProcess.run(["show", "--db", killedDB])
+        #expect(shown.output.contains("stale"), "\(shown.output)")
+        let detail = try GymProcess.run(["show", "1", "--db", killedDB])
+        #expect(detail.output.contains("stale — its process is gone (killed?); continue it with gym run --resume 1"), "\(detail.output)")
 
         let resume = try GymProcess.run(["run", "--resume", "1", "--db", killedDB, "--progress", "none"])
         #expect(resume.status == 0, "\(resume.error)")
