@@ -94,15 +94,17 @@ import Testing
         #expect(network.layers[4].macs == 30 && network.layers[4][.fy] == 1)
     }
 
-    @Test func badLayersAreNamedWithWhatIsAllowed() {
-        func error(_ layers: String) -> String {
-            do {
-                _ = try NetworkFile.parse(Data("{\"layers\": [\(layers)]}".utf8), fallbackName: "n")
-                return "accepted"
-            } catch {
-                return String(describing: error)
-            }
+    /// The error a network file with these layers gets, or "accepted".
+    func error(_ layers: String) -> String {
+        do {
+            _ = try NetworkFile.parse(Data("{\"layers\": [\(layers)]}".utf8), fallbackName: "n")
+            return "accepted"
+        } catch {
+            return String(describing: error)
         }
+    }
+
+    @Test func badLayersAreNamedWithWhatIsAllowed() {
         #expect(error(#"{"type": "pool"}"#) == "layer 1 (layer1): unknown type 'pool'; types are conv, fc, gemm, loops")
         #expect(error(#"{"type": "fc", "inputs": 4}"#) == #"layer 1 (layer1): a fc layer needs "outputs""#)
         #expect(error(#"{"type": "gemm", "m": 0, "n": 1, "k": 1}"#) == #"layer 1 (layer1): "m" must be at least 1, not 0"#)
@@ -116,14 +118,6 @@ import Testing
     }
 
     @Test func layersTooLargeForSixtyFourBitCountsAreRefused() {
-        func error(_ layers: String) -> String {
-            do {
-                _ = try NetworkFile.parse(Data("{\"layers\": [\(layers)]}".utf8), fallbackName: "n")
-                return "accepted"
-            } catch {
-                return String(describing: error)
-            }
-        }
         // 10^7 × 10^7 × 10^7 = 10^21 multiply-accumulates: more than 2^63, once an overflow trap in `macs`.
         #expect(error(#"{"type": "gemm", "m": 10000000, "n": 10000000, "k": 10000000}"#)
             .contains("multiply to more than 1125899906842624 multiply-accumulates"))

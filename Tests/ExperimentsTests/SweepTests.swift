@@ -38,15 +38,17 @@ import Testing
         #expect(try Self.sweep(sampledText).expand(registry: Catalog.registry).map(\.key) == sampled.map(\.key))
     }
 
-    @Test func badSweepsSayWhatIsWrong() throws {
-        func message(_ json: String) -> String {
-            do {
-                _ = try Self.sweep(json).expand(registry: Catalog.registry)
-                return "accepted"
-            } catch {
-                return String(describing: error)
-            }
+    /// The error a sweep file gets when expanded, or "accepted".
+    func message(_ json: String) -> String {
+        do {
+            _ = try Self.sweep(json).expand(registry: Catalog.registry)
+            return "accepted"
+        } catch {
+            return String(describing: error)
         }
+    }
+
+    @Test func badSweepsSayWhatIsWrong() throws {
         let base = #""name": "x", "budget": 5, "seeds": 1, "environments": [{"id": "Branin-v0"}]"#
         #expect(message("{\(base), \"agents\": [{\"id\": \"genetic\", \"grid\": {\"size\": [1]}}]}").contains("unknown parameter 'size'"))
         #expect(message("{\(base), \"agents\": [{\"id\": \"genetic\", \"preset\": \"nope\"}]}").contains("has no preset 'nope'; it has: archgym"))
@@ -59,7 +61,7 @@ import Testing
     }
 
     @Test func unknownKeysAreNamedWithWhatWasMeant() throws {
-        func message(_ json: String) -> String {
+        func keysMessage(_ json: String) -> String {
             do {
                 try SweepFile.checkKeys(try JSONSerialization.jsonObject(with: Data(json.utf8)))
                 return "accepted"
@@ -67,24 +69,16 @@ import Testing
                 return String(describing: error)
             }
         }
-        #expect(message(#"{"name": "x", "budjet": 5}"#).contains("unknown key 'budjet' at the top (did you mean 'budget'?)"))
-        #expect(message(#"{"environments": [{"id": "Branin-v0"}, {"id": "Branin-v0", "workload": "a"}]}"#)
+        #expect(keysMessage(#"{"name": "x", "budjet": 5}"#).contains("unknown key 'budjet' at the top (did you mean 'budget'?)"))
+        #expect(keysMessage(#"{"environments": [{"id": "Branin-v0"}, {"id": "Branin-v0", "workload": "a"}]}"#)
             .contains("unknown key 'workload' in environment 2 (did you mean workloads (a list)?)"))
-        #expect(message(#"{"agents": [{"id": "genetic", "hyperparameters": {"population": 8}}]}"#)
+        #expect(keysMessage(#"{"agents": [{"id": "genetic", "hyperparameters": {"population": 8}}]}"#)
             .contains("unknown key 'hyperparameters' in agent 1 (did you mean grid"))
-        #expect(message(#"{"name": "x", "colour": "red"}"#) == "invalid sweep: unknown key 'colour' at the top; the keys there are: name, budget, seeds, environments, objectives, agents")
-        #expect(message(Self.example) == "accepted")
+        #expect(keysMessage(#"{"name": "x", "colour": "red"}"#) == "invalid sweep: unknown key 'colour' at the top; the keys there are: name, budget, seeds, environments, objectives, agents")
+        #expect(keysMessage(Self.example) == "accepted")
     }
 
     @Test func sweepsBeyondTheRunLimitAreRefusedBeforeTheyExpand() throws {
-        func message(_ json: String) -> String {
-            do {
-                _ = try Self.sweep(json).expand(registry: Catalog.registry)
-                return "accepted"
-            } catch {
-                return String(describing: error)
-            }
-        }
         // 10^8 seeds would once be expanded one by one.
         let started = Date()
         #expect(message(#"{"name": "x", "budget": 5, "seeds": 100000000, "environments": [{"id": "Branin-v0"}], "agents": [{"id": "random"}]}"#)

@@ -55,7 +55,7 @@ import GymTestSupport
         #expect(try JSONDecoder().decode(TreeEnsemble.self, from: data) == ensemble)
         var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         object["first"] = (object["first"] as! [Int]).map { _ in 1_000_000 }
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TreeEnsemble.self, from: try JSONSerialization.data(withJSONObject: object)) }
+        #expect(throws: ProxyError.self) { try JSONDecoder().decode(TreeEnsemble.self, from: try JSONSerialization.data(withJSONObject: object)) }
     }
 
     @Test func baggedBoostingIsTheMeanOfBoostersFromDerivedSeeds() throws {
