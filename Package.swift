@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "GymStore", dependencies: ["GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // libzmq, and the designgym/1 protocol over it: server, client, remote environments.
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
-        .target(name: "GymTransport", dependencies: ["GymCore", "CZeroMQ"]),
+        .target(name: "GymTransport", dependencies: ["GymCore", "GymStore", "Experiments", "CZeroMQ"]),
         // OpenBLAS (CBLAS) and LAPACKE, and the dense linear algebra built on them.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),
         .testTarget(name: "GymFilesTests", dependencies: ["GymFiles", "GymCore"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
-        .testTarget(name: "GymTransportTests", dependencies: ["GymTransport", "GymCatalog", "GymTestSupport", "GymCore"]),
+        .testTarget(name: "GymTransportTests", dependencies: ["GymTransport", "GymCatalog", "GymTestSupport", "GymCore", "GymStore", "Experiments", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GymCatalog", "GymStore", "GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SyntheticTests", dependencies: ["SyntheticEnvironments", "GymCore"]),

@@ -1,4 +1,5 @@
 import GymCore
+import GymStore
 
 /// How much an experiment may spend: evaluations, wall-clock seconds, or both (whichever runs out first).
 public struct Budget: Codable, Hashable, Sendable {
@@ -68,6 +69,8 @@ public enum ExperimentError: Error, Hashable, Sendable, CustomStringConvertible 
     case notReproducible(agent: String, trial: Int)
     /// The experiment has already spent its budget.
     case alreadyComplete(Int64)
+    /// The experiment was not `gym run`'s: a client chose its designs.
+    case notARun(Int64, driver: ExperimentDriver)
 
     /// A sentence saying what went wrong and what to do.
     public var description: String {
@@ -80,6 +83,10 @@ public enum ExperimentError: Error, Hashable, Sendable, CustomStringConvertible 
             return "agent '\(agent)' suggested a different design for trial \(trial) than before the stop; it is not deterministic for its seed and history, so the experiment cannot be resumed"
         case .alreadyComplete(let id):
             return "experiment \(id) has already spent its budget; start a new one with `gym run`"
+        case .notARun(let id, let driver):
+            return driver == .study
+                ? "experiment \(id) is a study a client drove over designgym/1; resume it with open_study and \"resume\": \(id)"
+                : "experiment \(id) is a client's session over designgym/1; only its client can go on with it"
         }
     }
 }

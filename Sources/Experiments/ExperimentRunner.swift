@@ -81,6 +81,7 @@ public final class ExperimentRunner: @unchecked Sendable {
     public func resume(_ id: Int64, progress: @escaping @Sendable (ExperimentProgress) -> Void = { _ in }) throws -> ExperimentSummary {
         let record = try store.experiment(id)
         if record.status == .completed { throw ExperimentError.alreadyComplete(id) }
+        guard record.driver == .run else { throw ExperimentError.notARun(id, driver: record.driver) }
         try store.reopenExperiment(id)
         let environment = try registry.makeEnvironment(record.environmentID, options: record.environmentOptions)
         return try execute(record, firstEnvironment: environment, progress: progress)

@@ -13,7 +13,7 @@ public enum DesignError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownParameter(let name, let known):
-            return "unknown parameter '\(name)'; the parameters are: \(known.joined(separator: ", "))"
+            return "unknown parameter '\(name)'\(Suggestion.phrase(for: name, among: known)); the parameters are: \(known.joined(separator: ", "))"
         case .missingParameter(let name):
             return "parameter '\(name)' is missing from the design"
         case .invalidValue(let parameter, let value, let allowed):

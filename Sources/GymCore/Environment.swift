@@ -163,7 +163,7 @@ public enum EnvironmentError: Error, Hashable, Sendable, CustomStringConvertible
             return "\(environment) has no workload '\(name)'; the workloads are: \(known.joined(separator: ", "))"
         case .unknownOption(let key, let environment, let known):
             let list = known.isEmpty ? "it takes no options" : "its options are: \(known.joined(separator: ", "))"
-            return "\(environment) has no option '\(key)'; \(list)"
+            return "\(environment) has no option '\(key)'\(Suggestion.phrase(for: key, among: known)); \(list)"
         case .invalidOption(let key, let value, let reason):
             return "option \(key)=\(value) cannot be used: \(reason)"
         }

@@ -6,7 +6,7 @@
 /// intended. The two are never merged.
 public struct Episode {
     /// The environment stepped.
-    public let environment: any Environment
+    public var environment: any Environment
     /// The objective giving rewards.
     public let objective: Objective
     /// Steps per episode (default 1).
@@ -39,6 +39,9 @@ public struct Episode {
         public var evaluation: Evaluation
     }
 
+    /// Whether `step` may be called: the episode has started and not ended.
+    public var isRunning: Bool { !finished }
+
     /// Starts a new episode and returns its first observation: zeros, since nothing is measured yet.
     /// The same seed always gives the same observation.
     public mutating func reset(seed: UInt64? = nil) -> [Double] {
@@ -51,7 +54,12 @@ public struct Episode {
     /// Evaluates `design` as the next step. Throws `EpisodeError.needsReset` after the episode ended.
     public mutating func step(_ design: Design) throws -> Step {
         guard !finished else { throw EpisodeError.needsReset }
-        let evaluation = environment.measure(design)
+        return try step(design, evaluatedAs: environment.measure(design))
+    }
+
+    /// Takes `evaluation` — of `design`, made earlier or found in a cache — as the next step.
+    public mutating func step(_ design: Design, evaluatedAs evaluation: Evaluation) throws -> Step {
+        guard !finished else { throw EpisodeError.needsReset }
         stepCount += 1
         let truncated = evaluation.status == .failed || evaluation.status == .timeout
         let terminated = !truncated && stepCount >= length

@@ -96,9 +96,12 @@ public struct Parameter: Hashable, Sendable {
         case .integer(let lower, let upper, let step, let logScale):
             if lower > upper { throw fail("lower bound \(lower) is above upper bound \(upper)") }
             if step < 1 { throw fail("step must be at least 1, not \(step)") }
+            // Counts of values and unit coordinates stay exact in a double.
+            let (span, overflow) = upper.subtractingReportingOverflow(lower)
+            if overflow || span > 1 << 52 { throw fail("the bounds are more than 2^52 apart, the widest range allowed") }
             if logScale && lower < 1 { throw fail("a log-scale integer needs a lower bound of at least 1") }
         case .real(let lower, let upper, let logScale):
-            if !(lower.isFinite && upper.isFinite) { throw fail("bounds must be finite") }
+            if !(lower.isFinite && upper.isFinite && (upper - lower).isFinite) { throw fail("bounds must be finite, and so must their difference") }
             if lower > upper { throw fail("lower bound \(lower) is above upper bound \(upper)") }
             if logScale && lower <= 0 { throw fail("a log-scale real needs a positive lower bound") }
         case .ordinal(let values):

@@ -144,9 +144,9 @@ public enum RegistryError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownEnvironment(let id, let known):
-            return "unknown environment '\(id)'; the environments are: \(known.joined(separator: ", "))"
+            return "unknown environment '\(id)'\(Suggestion.phrase(for: id, among: known)); the environments are: \(known.joined(separator: ", "))"
         case .unknownAgent(let id, let known):
-            return "unknown agent '\(id)'; the agents are: \(known.joined(separator: ", "))"
+            return "unknown agent '\(id)'\(Suggestion.phrase(for: id, among: known)); the agents are: \(known.joined(separator: ", "))"
         }
     }
 }

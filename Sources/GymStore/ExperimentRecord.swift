@@ -13,6 +13,17 @@ public enum ExperimentStatus: String, Codable, Hashable, Sendable, CaseIterable 
     case failed
 }
 
+/// What chose an experiment's designs.
+public enum ExperimentDriver: String, Codable, Hashable, Sendable, CaseIterable {
+    /// `gym run` or `gym sweep`: a registered agent in the runner's loop (resumable with `gym run --resume`).
+    case run
+    /// A client's session over designgym/1 (`gym serve --db`): the client chose the designs.
+    case session
+    /// A study over designgym/1: a registered agent suggesting, the client evaluating (resumable with
+    /// `open_study` and `resume`).
+    case study
+}
+
 /// One experiment: an agent searching an environment under an objective, a seed and a budget.
 public struct ExperimentRecord: Codable, Equatable, Sendable {
     /// The store's id, assigned on creation.
@@ -63,6 +74,8 @@ public struct ExperimentRecord: Codable, Equatable, Sendable {
     public var error: String?
     /// The process running it, as `ProcessIdentity` writes it, while it runs.
     public var process: String?
+    /// What chose its designs.
+    public var driver: ExperimentDriver = .run
 
     /// Whether the record says `running` but its process on this machine is gone: it was killed, and
     /// `gym run --resume` continues it. Runs on other machines are taken at their word.

@@ -76,10 +76,12 @@ enum Schema {
                 );
                 """)
         }
-        migrator.registerMigration("v2-experiment-process") { db in
-            // The process running an experiment, so a killed one shows as stale rather than running.
+        migrator.registerMigration("v2-experiment-process-driver") { db in
+            // The process running an experiment, so a killed one shows as stale rather than running; and
+            // what drove it: `gym run`'s loop, a client's session, or a study.
             try db.execute(sql: """
                 ALTER TABLE experiments ADD COLUMN process TEXT;
+                ALTER TABLE experiments ADD COLUMN driver TEXT NOT NULL DEFAULT 'run';
                 UPDATE schema_info SET version = 2;
                 """)
         }

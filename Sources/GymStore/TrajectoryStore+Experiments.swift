@@ -10,8 +10,8 @@ extension TrajectoryStore {
                 INSERT INTO experiments (name, environment_id, environment_version, workload, environment_options,
                     environment_spec, objective, agent_id, agent_hyperparameters, seed, budget_evaluations, budget_seconds,
                     batch_size, parallelism, uses_cache, status, host, software_version, created_at, updated_at,
-                    finished_at, elapsed_seconds, error, process)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    finished_at, elapsed_seconds, error, process, driver)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 arguments: [
                     record.name, record.environmentID, record.environmentSpec.version, record.workload,
@@ -20,7 +20,7 @@ extension TrajectoryStore {
                     String(record.seed), record.budgetEvaluations, record.budgetSeconds, record.batchSize,
                     record.parallelism, record.usesCache, record.status.rawValue, record.host, record.softwareVersion,
                     StoredDate.text(record.createdAt), StoredDate.text(record.updatedAt),
-                    record.finishedAt.map(StoredDate.text), record.elapsedSeconds, record.error, record.process,
+                    record.finishedAt.map(StoredDate.text), record.elapsedSeconds, record.error, record.process, record.driver.rawValue,
                 ])
             return db.lastInsertedRowID
         }
@@ -101,6 +101,7 @@ extension TrajectoryStore {
         record.elapsedSeconds = row["elapsed_seconds"]
         record.error = row["error"]
         record.process = row.hasColumn("process") ? row["process"] : nil
+        record.driver = row.hasColumn("driver") ? ExperimentDriver(rawValue: row["driver"]) ?? .run : .run
         return record
     }
 }

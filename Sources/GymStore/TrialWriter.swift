@@ -2,15 +2,16 @@ import Foundation
 import GRDB
 import GymCore
 
-/// Writes an experiment's trials, checkpoints and cache entries on a background thread, batching whatever
-/// has queued up into one transaction, so evaluations never wait for the disk.
+/// Writes trials, checkpoints and cache entries on a background thread, batching whatever has queued up
+/// into one transaction, so evaluations never wait for the disk. One writer serves one experiment (`gym
+/// run`) or many (a server's sessions and studies), each item naming its experiment.
 ///
 /// A trial counts as *reported* when `onCommit` has been called for it: by then it is in the database
 /// and survives the process being killed.
 public final class TrialWriter: @unchecked Sendable {
     private enum Item {
-        case trials([Trial], cache: [(key: CacheKey, design: Design, evaluation: Evaluation)])
-        case checkpoint(AgentCheckpoint)
+        case trials([Trial], experiment: Int64, cache: [(key: CacheKey, design: Design, evaluation: Evaluation)])
+        case checkpoint(AgentCheckpoint, experiment: Int64)
     }
 
     private let store: TrajectoryStore
@@ -24,9 +25,10 @@ public final class TrialWriter: @unchecked Sendable {
     private var failure: (any Error)?
     private var thread: Thread?
 
-    /// Starts a writer for experiment `experimentID`; `onCommit` is called on the writer's thread with each
-    /// batch of trials once it is committed.
-    public init(store: TrajectoryStore, experimentID: Int64, onCommit: @escaping @Sendable ([Trial]) -> Void = { _ in }) {
+    /// Starts a writer whose items belong to experiment `experimentID` unless they name another (0 for a
+    /// writer shared by many experiments); `onCommit` is called on the writer's thread with each batch of
+    /// trials once it is committed.
+    public init(store: TrajectoryStore, experimentID: Int64 = 0, onCommit: @escaping @Sendable ([Trial]) -> Void = { _ in }) {
         self.store = store
         self.experimentID = experimentID
         self.onCommit = onCommit
@@ -37,14 +39,15 @@ public final class TrialWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues finished trials, and the cache entries of those that were simulated.
-    public func submit(_ trials: [Trial], cache: [(key: CacheKey, design: Design, evaluation: Evaluation)] = []) {
-        enqueue(.trials(trials, cache: cache))
+    /// Queues finished trials of `experiment` (the writer's own by default), and the cache entries of
+    /// those that were simulated.
+    public func submit(_ trials: [Trial], experiment: Int64? = nil, cache: [(key: CacheKey, design: Design, evaluation: Evaluation)] = []) {
+        enqueue(.trials(trials, experiment: experiment ?? experimentID, cache: cache))
     }
 
-    /// Queues the agent's checkpoint; it is written after everything queued before it.
-    public func submit(_ checkpoint: AgentCheckpoint) {
-        enqueue(.checkpoint(checkpoint))
+    /// Queues an agent's checkpoint; it is written after everything queued before it.
+    public func submit(_ checkpoint: AgentCheckpoint, experiment: Int64? = nil) {
+        enqueue(.checkpoint(checkpoint, experiment: experiment ?? experimentID))
     }
 
     /// Waits until everything queued so far is committed; rethrows the first write error.
@@ -87,12 +90,12 @@ public final class TrialWriter: @unchecked Sendable {
         try store.writing { db in
             for item in items {
                 switch item {
-                case .trials(let trials, let cache):
-                    try TrajectoryStore.insert(trials, experiment: experimentID, in: db)
+                case .trials(let trials, let experiment, let cache):
+                    try TrajectoryStore.insert(trials, experiment: experiment, in: db)
                     try TrajectoryStore.cache(cache, in: db)
                     written += trials
-                case .checkpoint(let checkpoint):
-                    try TrajectoryStore.saveCheckpoint(checkpoint, experiment: experimentID, in: db)
+                case .checkpoint(let checkpoint, let experiment):
+                    try TrajectoryStore.saveCheckpoint(checkpoint, experiment: experiment, in: db)
                 }
             }
         }

@@ -1,5 +1,7 @@
+import Experiments
 import Foundation
 import GymCore
+import GymStore
 
 /// The protocol's semantics without any socket: turns one request into one reply. The server runs it
 /// behind a ROUTER socket; tests and in-process clients call it directly (its in-memory twin).
@@ -7,33 +9,47 @@ import GymCore
 /// Thread-safe: requests for different sessions run concurrently, requests for one session in order.
 /// What a client may reach is decided here, by the server's operator: the environments served, the files
 /// inside the folder `settings.files` allows, and nothing else; every evaluation and every environment
-/// made for a client runs under `settings.evaluationTimeout`.
+/// made for a client runs under `settings.evaluationTimeout`. With a store, every session and study is an
+/// experiment in it, logged through one writer: a reply that reports an evaluation is sent only once the
+/// evaluation is committed.
 public final class SessionService: @unchecked Sendable {
-    /// What the server's operator allows its clients.
+    /// What the server's operator allows its clients, and where it logs.
     public struct Settings: Sendable {
         /// The largest request accepted, in bytes.
         public var messageLimit: Int
-        /// The most sessions open at once.
+        /// The most sessions and studies open at once.
         public var sessionLimit: Int
         /// Seconds one evaluation, or making one environment, may take (nil: no limit).
         public var evaluationTimeout: Double?
         /// The files clients may name.
         public var files: FileAccess
+        /// Where sessions and studies are logged as experiments (nil: not logged; studies need it).
+        public var store: TrajectoryStore?
+        /// Seconds without a request after which a session or study is closed (`interrupted` when logged).
+        public var idleTimeout: Double?
+        /// The name trials evaluated here are logged with (`serve`, `broker`).
+        public var workerName: String
 
-        /// The limits a server starts with unless told otherwise.
+        /// The time limit a server starts with unless told otherwise.
         public static let defaultTimeout = 600.0
+        /// The idle limit a server starts with unless told otherwise.
+        public static let defaultIdleTimeout = 600.0
 
         /// Creates settings.
         public init(messageLimit: Int = WireProtocol.defaultMessageLimit, sessionLimit: Int = 1024,
-                    evaluationTimeout: Double? = Settings.defaultTimeout, files: FileAccess = .none) {
+                    evaluationTimeout: Double? = Settings.defaultTimeout, files: FileAccess = .none, store: TrajectoryStore? = nil,
+                    idleTimeout: Double? = Settings.defaultIdleTimeout, workerName: String = "serve") {
             self.messageLimit = messageLimit
             self.sessionLimit = sessionLimit
             self.evaluationTimeout = evaluationTimeout
             self.files = files
+            self.store = store
+            self.idleTimeout = idleTimeout
+            self.workerName = workerName
         }
     }
 
-    /// The environments served, by id.
+    /// The environments served (and the agents studies may use), by id.
     public let registry: Registry
     /// The ids clients may open; all registered ones when empty.
     public let served: [String]
@@ -43,16 +59,29 @@ public final class SessionService: @unchecked Sendable {
     public var messageLimit: Int { settings.messageLimit }
     /// The most sessions open at once.
     public var sessionLimit: Int { settings.sessionLimit }
+    /// The writer every logged session and study shares.
+    let writer: TrialWriter?
 
+    /// An open session (an environment, an objective, an episode) or study (an agent suggesting designs).
     final class Session: @unchecked Sendable {
         let lock = NSLock()
-        var episode: Episode
         /// Runs the session's requests one at a time, in the order they arrived.
         let queue: DispatchQueue
-        /// Requests handed to the queue and not finished (guarded by the service's lock).
+        /// Requests handed to the queue and not finished, and the last request's time (guarded by the
+        /// service's lock).
         var inFlight = 0
-        init(episode: Episode, key: String) {
-            self.episode = episode
+        var lastActivity = DispatchTime.now().uptimeNanoseconds
+        /// An environment session: its episode, the id and options it was made with.
+        var episode: Episode?
+        var environmentID = ""
+        var options = EnvironmentOptions()
+        /// A study, and the served environment it may evaluate on.
+        var study: Study?
+        var environment: (any Environment)?
+        /// The experiment it is logged as.
+        var log: ExperimentLog?
+
+        init(key: String) {
             queue = DispatchQueue(label: "designgym.session.\(key)")
         }
     }
@@ -66,10 +95,74 @@ public final class SessionService: @unchecked Sendable {
         case later(DispatchQueue, @Sendable () -> Data)
     }
 
-    /// A queue of its own for one request that makes an environment (`describe`, `open`). Serial queues
-    /// run on threads the system adds as needed, so requests that compute for long never hold up others
-    /// (a shared concurrent queue would stop at one thread per core).
+    /// A queue of its own for one request that makes an environment or a study. Serial queues run on
+    /// threads the system adds as needed, so requests that compute for long never hold up others (a shared
+    /// concurrent queue would stop at one thread per core).
     private static func requestQueue() -> DispatchQueue { DispatchQueue(label: "designgym.server.request") }
+
+    let lock = NSLock()
+    var sessions: [String: Session] = [:]
+    private var opened = 0
+    private var baseSpecs: [String: EnvironmentSpec] = [:]
+    private var shutDown = false
+
+    /// Creates a service over `registry`, serving `environments` (all registered ones when empty).
+    public init(registry: Registry, environments: [String] = [], settings: Settings = Settings()) {
+        self.registry = registry
+        self.served = environments.isEmpty ? registry.environments.map(\.id) : environments
+        self.settings = settings
+        writer = settings.store.map { TrialWriter(store: $0) }
+        if let idle = settings.idleTimeout {
+            let thread = Thread { [weak self] in Self.reapIdleSessions(of: self, idle: idle) }
+            thread.name = "designgym.server.idle"
+            thread.start()
+        }
+    }
+
+    /// Creates a service with a message and session limit and the other settings at their defaults.
+    public convenience init(registry: Registry, environments: [String] = [], messageLimit: Int, sessionLimit: Int = 1024) {
+        self.init(registry: registry, environments: environments, settings: Settings(messageLimit: messageLimit, sessionLimit: sessionLimit))
+    }
+
+    /// The number of open sessions and studies.
+    public var sessionCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return sessions.count
+    }
+
+    /// Ends every open session and study (logged ones as `interrupted`) and waits for the log to be
+    /// written: the server is stopping.
+    public func shutdown() {
+        lock.lock()
+        shutDown = true
+        let open = sessions
+        sessions.removeAll()
+        lock.unlock()
+        for session in open.values { session.log?.finish(.interrupted) }
+        try? writer?.close()
+    }
+
+    /// Closes sessions idle for `idle` seconds, checking a few times a second; ends with the service.
+    private static func reapIdleSessions(of service: SessionService?, idle: Double) {
+        weak var weakService = service
+        let interval = min(1, max(0.05, idle / 10))
+        while true {
+            Thread.sleep(forTimeInterval: interval)
+            guard let service = weakService else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            service.lock.lock()
+            if service.shutDown {
+                service.lock.unlock()
+                return
+            }
+            let stale = service.sessions.filter { $0.value.inFlight == 0 && Double(now - $0.value.lastActivity) / 1e9 > idle }
+            for key in stale.keys { service.sessions[key] = nil }
+            service.lock.unlock()
+            // Its client has vanished: what it did is kept, and the experiment says it was cut short.
+            for session in stale.values { session.log?.finish(.interrupted) }
+        }
+    }
 
     /// Decides how to handle `frame`: requests that cannot take long are answered at once, on the
     /// caller's thread; the rest come back as work for another thread. A session's requests keep their
@@ -84,13 +177,15 @@ public final class SessionService: @unchecked Sendable {
         switch op {
         case "hello", "ping":
             return .now(handle(request))
-        case "step", "reset", "evaluate":
-            guard case .string(let key)? = request.fields["session"] else { return .now(handle(request)) }
+        case "step", "reset", "evaluate", "suggest", "observe":
+            let field = op == "suggest" || op == "observe" ? "study" : "session"
+            guard case .string(let key)? = request.fields[field] else { return .now(handle(request)) }
             lock.lock()
             guard let session = sessions[key] else {
                 lock.unlock()
                 return .now(handle(request))
             }
+            session.lastActivity = DispatchTime.now().uptimeNanoseconds
             // A reset never evaluates: answered at once unless earlier requests of its session are queued.
             if op == "reset" && session.inFlight == 0 {
                 lock.unlock()
@@ -102,6 +197,7 @@ public final class SessionService: @unchecked Sendable {
                 defer {
                     lock.lock()
                     session.inFlight -= 1
+                    session.lastActivity = DispatchTime.now().uptimeNanoseconds
                     lock.unlock()
                 }
                 return handle(request)
@@ -109,30 +205,6 @@ public final class SessionService: @unchecked Sendable {
         default:
             return .later(Self.requestQueue()) { [self] in handle(request) }
         }
-    }
-
-    private let lock = NSLock()
-    private var sessions: [String: Session] = [:]
-    private var opened = 0
-    private var baseSpecs: [String: EnvironmentSpec] = [:]
-
-    /// Creates a service over `registry`, serving `environments` (all registered ones when empty).
-    public init(registry: Registry, environments: [String] = [], settings: Settings = Settings()) {
-        self.registry = registry
-        self.served = environments.isEmpty ? registry.environments.map(\.id) : environments
-        self.settings = settings
-    }
-
-    /// Creates a service with a message and session limit and the other settings at their defaults.
-    public convenience init(registry: Registry, environments: [String] = [], messageLimit: Int, sessionLimit: Int = 1024) {
-        self.init(registry: registry, environments: environments, settings: Settings(messageLimit: messageLimit, sessionLimit: sessionLimit))
-    }
-
-    /// The number of open sessions.
-    public var sessionCount: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return sessions.count
     }
 
     /// The reply to one request frame, computed on the caller's thread. Never throws: every failure is an
@@ -202,6 +274,8 @@ public final class SessionService: @unchecked Sendable {
 
     // MARK: - Operations
 
+    static let ops = ["hello", "describe", "open", "reset", "step", "evaluate", "close", "open_study", "suggest", "observe", "ping"]
+
     private func perform(_ request: Request) throws -> JSONValue {
         let fields = request.fields
         guard case .string(let version)? = fields["protocol"], version == WireProtocol.name else {
@@ -214,7 +288,8 @@ public final class SessionService: @unchecked Sendable {
         switch op {
         case "hello":
             return .object(["server": .string("DesignGym \(DesignGym.version)"), "protocol": .string(WireProtocol.name),
-                            "environments": .array(served.map(JSONValue.string))])
+                            "environments": .array(served.map(JSONValue.string)),
+                            "agents": .array(registry.agents.map { .string($0.id) }), "logging": .bool(settings.store != nil)])
         case "ping":
             return .object(["pong": .bool(true)])
         case "describe":
@@ -222,10 +297,7 @@ public final class SessionService: @unchecked Sendable {
         case "open":
             return try open(request)
         case "reset":
-            let seed = try seedArgument(request)
-            return try withSession(request) { session in
-                .object(["observation": .array(session.episode.reset(seed: seed).map(JSONValue.number))])
-            }
+            return try reset(request)
         case "step":
             let design = try designArgument(fields["design"], name: "design")
             return try withSession(request) { session in try step(session, design) }
@@ -235,110 +307,67 @@ public final class SessionService: @unchecked Sendable {
             }
             let designs = try items.map { try designArgument($0, name: "designs[]") }
             return try withSession(request) { session in try evaluate(session, designs) }
+        case "open_study":
+            return try openStudy(request)
+        case "suggest":
+            return try withStudy(request) { session, study in try suggest(request, session, study) }
+        case "observe":
+            return try withStudy(request) { session, study in try observe(request, study) }
         case "close":
-            let key = try sessionID(request)
-            lock.lock()
-            let removed = sessions.removeValue(forKey: key)
-            lock.unlock()
-            guard removed != nil else { throw unknownSession(key) }
-            return .object([:])
+            return try close(request)
         default:
             throw ProtocolError(.unknownOp, "unknown op \"\(op)\"; ops: \(Self.ops.joined(separator: ", "))",
                                 details: ["op": .string(op)])
         }
     }
 
-    static let ops = ["hello", "describe", "open", "reset", "step", "evaluate", "close", "ping"]
-
-    private func open(_ request: Request) throws -> JSONValue {
-        let environment = try makeEnvironment(request)
-        var objective = environment.spec.defaultObjective
-        switch request.fields["objective"] {
-        case nil, .null?:
-            break
-        case .string(let text)?:
-            objective = try readObjective { try Objective.parse(text) }
-        case .object(let fields)?:
-            objective = try readObjective { try WireJSON.decode(Objective.self, .object(fields)) }
-        default:
-            throw ProtocolError(.invalidObjective, "\"objective\" is a compact string such as \"latency:min\" or a JSON object")
-        }
-        objective = try readObjective { try objective.resolved(against: environment.spec.metrics) }
-        var length = 1
-        if let value = request.fields["episode_length"], value != .null {
-            guard case .number(let number) = value, number >= 1, number == number.rounded(), number <= 1_000_000 else {
-                throw ProtocolError(.badRequest, "\"episode_length\" is a whole number from 1 to 1000000")
-            }
-            length = Int(number)
-        }
+    /// Registers a new session or study under a fresh key ("s1", "t2", …), within the limit.
+    func register(_ session: Session, prefix: String) throws -> String {
         lock.lock()
         defer { lock.unlock() }
+        guard !shutDown else { throw ProtocolError(.serverBusy, "the server is stopping") }
         guard sessions.count < sessionLimit else {
-            throw ProtocolError(.serverBusy, "the server has \(sessionLimit) open sessions; close one or try again later")
+            throw ProtocolError(.serverBusy, "the server has \(sessionLimit) open sessions and studies; close one or try again later")
         }
         opened += 1
-        let key = "s\(opened)"
-        sessions[key] = Session(episode: Episode(environment: environment, objective: objective, length: length), key: key)
-        return .object(["session": .string(key), "objective": .string(objective.description),
-                        "episode_length": .number(Double(length))])
+        let key = "\(prefix)\(opened)"
+        sessions[key] = session
+        return key
     }
 
-    private func readObjective(_ body: () throws -> Objective) throws -> Objective {
-        do {
-            return try body()
-        } catch let error as ObjectiveError {
-            throw ProtocolError(.invalidObjective, error.description)
-        } catch {
-            throw ProtocolError(.invalidObjective, "cannot read the objective: \(error)")
+    private func close(_ request: Request) throws -> JSONValue {
+        let key: String
+        if case .string(let study)? = request.fields["study"] { key = study } else { key = try sessionID(request) }
+        lock.lock()
+        let removed = sessions.removeValue(forKey: key)
+        lock.unlock()
+        guard let removed else {
+            throw request.fields["study"] != nil ? unknownStudy(key) : unknownSession(key)
         }
+        // Wait for requests still queued on it, then end its experiment.
+        removed.queue.sync {}
+        if let study = removed.study {
+            let spent = study.log.record.budgetEvaluations.map { study.observedCount >= $0 } ?? true
+            study.log.finish(spent ? .completed : .interrupted)
+        } else {
+            removed.log?.finish(.completed)
+        }
+        return .object([:])
     }
 
     /// Runs `body` under the server's evaluation time limit.
-    private func limited<T>(_ body: () throws -> T) rethrows -> T {
+    func limited<T>(_ body: () throws -> T) rethrows -> T {
         try EvaluationDeadline.with(settings.evaluationTimeout.map { EvaluationDeadline(seconds: $0) }, body)
     }
 
-    private func step(_ session: Session, _ design: Design) throws -> JSONValue {
-        let canonical = try validated(design, session.episode.environment.spec.space, index: nil)
+    /// Waits for `log` to commit what it was given, turning a write failure into `store_failed`.
+    func committed(_ log: ExperimentLog?) throws {
+        guard let log else { return }
         do {
-            let step = try limited { try session.episode.step(canonical) }
-            var result = Self.encode(step.evaluation, reward: step.reward)
-            if case .object(var fields) = result {
-                fields["observation"] = .array(step.observation.map(JSONValue.number))
-                fields["terminated"] = .bool(step.terminated)
-                fields["truncated"] = .bool(step.truncated)
-                result = .object(fields)
-            }
-            return result
-        } catch is EpisodeError {
-            throw ProtocolError(.needsReset, "the episode has ended (or never started): send \"reset\" first")
+            try log.flush()
+        } catch {
+            throw ProtocolError(.storeFailed, "the server could not store the result, so it is not recorded: \(error)")
         }
-    }
-
-    private func evaluate(_ session: Session, _ designs: [Design]) throws -> JSONValue {
-        let episode = session.episode
-        let space = episode.environment.spec.space
-        let canonical = try designs.enumerated().map { try validated($0.element, space, index: $0.offset) }
-        let environment = episode.environment
-        let timeout = settings.evaluationTimeout
-        var evaluations: [Evaluation]
-        if environment is any ConcurrentlyEvaluable && canonical.count > 1 {
-            // Evaluations run elsewhere (on a broker's workers): keep them all in flight at once, on threads
-            // of their own (each waits on a worker, and a blocked shared pool grows slowly).
-            let slots = Slots<Evaluation>(count: canonical.count)
-            let done = DispatchSemaphore(value: 0)
-            for index in canonical.indices {
-                Thread {
-                    slots.set(index, environment.measure(canonical[index], timeLimit: timeout))
-                    done.signal()
-                }.start()
-            }
-            for _ in canonical.indices { done.wait() }
-            evaluations = slots.values.map { $0! }
-        } else {
-            evaluations = canonical.map { environment.measure($0, timeLimit: timeout) }
-        }
-        return .object(["evaluations": .array(evaluations.map { Self.encode($0, reward: episode.objective.reward(for: $0)) })])
     }
 
     static func encode(_ evaluation: Evaluation, reward: Double?) -> JSONValue {
@@ -353,7 +382,7 @@ public final class SessionService: @unchecked Sendable {
         return .object(fields)
     }
 
-    private func validated(_ design: Design, _ space: ParameterSpace, index: Int?) throws -> Design {
+    func validated(_ design: Design, _ space: ParameterSpace, index: Int?) throws -> Design {
         do {
             return try space.validate(design)
         } catch let error as DesignError {
@@ -364,11 +393,17 @@ public final class SessionService: @unchecked Sendable {
         }
     }
 
-    // MARK: - Arguments
+    // MARK: - Environments
 
     /// The environment a request names, made with the options it gives after the server's rules admit
     /// them, under the evaluation time limit (making one may simulate, as Accelerator-v0's baseline does).
-    private func makeEnvironment(_ request: Request) throws -> any Environment {
+    func makeEnvironment(_ request: Request) throws -> any Environment {
+        let (id, options) = try environmentArguments(request)
+        return try makeLimited(id, options: options)
+    }
+
+    /// The served environment id and the admitted options a request gives.
+    func environmentArguments(_ request: Request) throws -> (String, EnvironmentOptions) {
         let fields = request.fields
         guard case .string(let id)? = fields["environment"] else {
             throw ProtocolError(.badRequest, "this op needs \"environment\": one of \(served.joined(separator: ", "))")
@@ -398,8 +433,7 @@ public final class SessionService: @unchecked Sendable {
         default:
             throw ProtocolError(.badRequest, "\"options\" is an object of option values, such as {\"requests\": 1000}")
         }
-        let admitted = try settings.files.admit(options, spec: try baseSpec(id))
-        return try makeLimited(id, options: admitted)
+        return (id, try settings.files.admit(options, spec: try baseSpec(id)))
     }
 
     /// The spec of `id` with default options, which lists its workloads and its options' kinds.
@@ -417,7 +451,7 @@ public final class SessionService: @unchecked Sendable {
         return spec
     }
 
-    private func makeLimited(_ id: String, options: EnvironmentOptions) throws -> any Environment {
+    func makeLimited(_ id: String, options: EnvironmentOptions) throws -> any Environment {
         do {
             return try limited { try registry.makeEnvironment(id, options: options) }
         } catch let error as EvaluationTimedOut {
@@ -427,58 +461,5 @@ public final class SessionService: @unchecked Sendable {
         } catch {
             throw ProtocolError(.invalidOption, String(describing: error))
         }
-    }
-
-    /// The optional `seed`: a decimal string of any 64-bit seed, or a JSON whole number up to 2^53 (read
-    /// from its text, so a larger one is refused rather than rounded).
-    private func seedArgument(_ request: Request) throws -> UInt64? {
-        guard let value = request.fields["seed"], value != .null else { return nil }
-        if case .string(let text) = value, let seed = UInt64(text) { return seed }
-        let limit: UInt64 = 1 << 53
-        if case .number = value, let text = request.text["seed"].map({ String(decoding: $0, as: UTF8.self) }),
-           let seed = UInt64(text), seed <= limit {
-            return seed
-        }
-        throw ProtocolError(.badRequest, "\"seed\" is a whole number from 0 to 2^53 (\(limit)), or a decimal string of any 64-bit seed such as \"18446744073709551615\"")
-    }
-
-    private func sessionID(_ request: Request) throws -> String {
-        guard case .string(let key)? = request.fields["session"] else {
-            throw ProtocolError(.badRequest, "this op needs \"session\": the id \"open\" returned")
-        }
-        return key
-    }
-
-    private func unknownSession(_ key: String) -> ProtocolError {
-        ProtocolError(.unknownSession, "no open session \"\(key)\"; \"open\" one first", details: ["session": .string(key)])
-    }
-
-    private func withSession<T>(_ request: Request, _ body: (Session) throws -> T) throws -> T {
-        let key = try sessionID(request)
-        lock.lock()
-        let session = sessions[key]
-        lock.unlock()
-        guard let session else { throw unknownSession(key) }
-        session.lock.lock()
-        defer { session.lock.unlock() }
-        return try body(session)
-    }
-
-    private func designArgument(_ value: JSONValue?, name: String) throws -> Design {
-        guard case .object(let fields)? = value else {
-            throw ProtocolError(.badRequest, "\"\(name)\" must be a JSON object of parameter values")
-        }
-        var values: [String: ParameterValue] = [:]
-        for (key, field) in fields {
-            switch field {
-            case .string(let text): values[key] = .string(text)
-            case .bool(let flag): values[key] = .string(flag ? "true" : "false")
-            case .number(let number):
-                values[key] = number == number.rounded() && abs(number) < 9e15 ? .int(Int(number)) : .double(number)
-            default:
-                throw ProtocolError(.invalidDesign, "parameter '\(key)' must be a string or a number", details: ["parameter": .string(key)])
-            }
-        }
-        return Design(values)
     }
 }

@@ -42,6 +42,16 @@ public enum ErrorCode: String, Codable, CaseIterable, Sendable {
     /// The request names something its server does not give its clients: a file outside the folder the
     /// operator allowed, or a setting of the server's machine.
     case forbidden
+    /// No open study has this id.
+    case unknownStudy = "unknown_study"
+    /// The agent is not registered.
+    case unknownAgent = "unknown_agent"
+    /// A hyperparameter the agent does not have, or a value it does not allow.
+    case invalidHyperparameter = "invalid_hyperparameter"
+    /// An observation the study cannot take: a design it never suggested, a metric missing, a spent budget.
+    case invalidObservation = "invalid_observation"
+    /// The server could not store what it was asked to log; the evaluation was not recorded.
+    case storeFailed = "store_failed"
 }
 
 /// A failed request: code, message, and details such as the parameter at fault.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GymCatalog
+import GymStore
 import GymTransport
 
 struct Broker: ParsableCommand {
@@ -40,12 +41,15 @@ struct Broker: ParsableCommand {
     var liveness: Double = 3
 
     @OptionGroup var curve: CurveServerOptions
+    @OptionGroup var logging: SessionLoggingOptions
 
     func run() throws {
         let registry = Catalog.registry
         for id in environments { _ = try reportingErrors { try registry.environment(id) } }
         let security = try curve.settings()
-        let settings = try serviceSettings(timeout: timeout, allowFiles: allowFiles)
+        let store = try logging.store()
+        defer { store?.close() }
+        let settings = try serviceSettings(timeout: timeout, allowFiles: allowFiles, logging: logging, store: store, workerName: "broker")
         let pool = try reportingErrors {
             try WorkerPool(endpoint: workersBind, allowRemote: allowRemote,
                            settings: WorkerPool.Settings(liveness: liveness, evaluationTimeout: settings.evaluationTimeout), curve: security,
@@ -60,6 +64,7 @@ struct Broker: ParsableCommand {
         waitForInterrupt()
         server.stop()
         pool.stop()
+        service.shutdown()
         print("Stopped.")
     }
 }

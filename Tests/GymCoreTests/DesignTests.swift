@@ -49,3 +49,14 @@ import Testing
         #expect(design["f"] == .string("true"))
     }
 }
+
+@Suite struct SuggestionTests {
+    @Test func slipsAreCaughtAndStrangersAreNot() {
+        #expect(Suggestion.closest(to: "nosie", among: ["noise", "delay"]) == "noise")  // one swap
+        #expect(Suggestion.closest(to: "budjet", among: ["name", "budget", "seeds"]) == "budget")  // one substitution
+        #expect(Suggestion.closest(to: "acqusition", among: ["acquisition", "xi"]) == "acquisition")  // one insertion
+        #expect(Suggestion.closest(to: "colour", among: ["name", "budget", "seeds"]) == nil)
+        #expect(Suggestion.closest(to: "x", among: ["y"]) == "y")  // a one-letter name allows one edit
+        #expect(Suggestion.phrase(for: "Branin-v1", among: ["Branin-v0", "Ackley-v0"]) == " (did you mean 'Branin-v0'?)")
+    }
+}

@@ -18,7 +18,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
     @Test(arguments: Backend.allCases) func migratesAnEmptyDatabaseToTheCurrentSchema(_ backend: Backend) throws {
         let store = try backend.open()
         #expect(try store.schemaVersion() == 2)
-        #expect(try store.appliedMigrations() == ["v1-experiments-trials-cache", "v2-experiment-process"])
+        #expect(try store.appliedMigrations() == ["v1-experiments-trials-cache", "v2-experiment-process-driver"])
         #expect(try store.experiments().isEmpty)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GymCatalog
 import GymCore
+import GymStore
 import Testing
 @testable import GymTransport
 
@@ -45,7 +46,8 @@ func matches(_ actual: JSONValue, _ expected: JSONValue) -> Bool {
     @Test func everyExampleInTheDocumentGetsTheDocumentedReply() throws {
         let examples = try protocolExamples()
         #expect(examples.count >= 15)
-        let service = SessionService(registry: Catalog.registry, environments: ["Branin-v0"])
+        // A server that logs, to an in-memory store: the document's sessions and studies are experiments.
+        let service = SessionService(registry: Catalog.registry, environments: ["Branin-v0"], settings: .init(store: try TrajectoryStore()))
         for (request, expected) in examples {
             let reply = service.handle(Data(request.utf8))
             let actual = try JSONDecoder().decode(JSONValue.self, from: reply)

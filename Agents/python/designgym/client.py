@@ -96,13 +96,23 @@ class Client:
         """The environment's spec: space, metrics with units and goals, workloads, objectives."""
         return self.request("describe", **_arguments(environment, workload, options, seed))
 
-    def open(self, environment, workload=None, options=None, seed=None, objective=None, episode_length=1):
-        """Opens a session and returns a Session."""
+    def open(self, environment, workload=None, options=None, seed=None, objective=None, episode_length=1,
+             agent=None, settings=None, name=None, cache=None, failure_reward=None):
+        """Opens a session and returns a Session.
+
+        On a server run with `--db`, the session is logged as an experiment: `agent` names what drives it
+        (such as "optuna-tpe"), `settings` its hyperparameters (a dict), `name` the experiment; `cache=False`
+        evaluates every design even when the server's cache holds it. `failure_reward` is the reward of an
+        evaluation that is not ok (by default it has none: the reward is None)."""
         arguments = _arguments(environment, workload, options, seed)
-        if objective is not None:
-            arguments["objective"] = objective
+        for key, value in (("objective", objective), ("agent", agent), ("settings", settings), ("name", name),
+                           ("cache", cache), ("failure_reward", failure_reward)):
+            if value is not None:
+                arguments[key] = value
         result = self.request("open", episode_length=episode_length, **arguments)
-        return Session(self, result["session"], result)
+        session = Session(self, result["session"], result)
+        session.environment, session.workload, session.options = environment, workload, options
+        return session
 
     def close(self):
         """Closes the socket."""
@@ -110,12 +120,21 @@ class Client:
 
 
 class Session:
-    """One open session: an environment instance, an objective and an episode."""
+    """One open session: an environment instance, an objective and an episode. `experiment` is its
+    experiment's id when the server logs it (`gym serve --db`), else None."""
 
     def __init__(self, client, session_id, info):
         self.client = client
         self.id = session_id
         self.info = info
+        self.experiment = info.get("experiment")
+        self.objective = info.get("objective")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def reset(self, seed=None):
         """Starts an episode; returns the first observation."""
@@ -170,3 +189,93 @@ def _read_key_pair(path):
     if "public" not in fields or "secret" not in fields:
         raise ValueError(f"{path} is not a secret key file from `gym keygen`")
     return fields["public"].encode(), fields["secret"].encode()
+
+
+class Study:
+    """DesignGym's agents for anyone's evaluations: a registered agent suggests designs, you evaluate
+    them however you like and observe the results. Every observation is logged by the server (which must
+    run with `--db`), and a study resumes after a restart with `Study(..., resume=<experiment id>)`.
+
+    >>> with Study("tcp://127.0.0.1:5555", agent="bayesian", space=space, metrics=metrics, objective="loss:min") as study:
+    ...     for _ in range(20):
+    ...         design = study.suggest()[0]
+    ...         study.observe(design, metrics={"loss": my_simulator(**design)})
+
+    Give `environment` (a served one) instead of `space`/`metrics` to search a served environment; then
+    `suggest(evaluate=True)` lets the server evaluate too.
+    """
+
+    def __init__(self, client, agent=None, environment=None, space=None, metrics=None, objective=None,
+                 hyperparameters=None, seed=None, budget=None, name=None, simulator=None, workload=None,
+                 options=None, cache=None, resume=None):
+        self.client = client if isinstance(client, Client) else Client(client)
+        arguments = {}
+        if resume is not None:
+            arguments["resume"] = resume
+        else:
+            if agent is None:
+                raise ValueError("a study needs an agent (see the server's hello()['agents']), or resume=<experiment id>")
+            arguments["agent"] = agent
+            if environment is not None:
+                arguments.update(_arguments(environment, workload, options, None))
+            if space is not None:
+                arguments["space"] = space if "parameters" in space else {"parameters": list(space)}
+            for key, value in (("metrics", metrics), ("objective", objective), ("hyperparameters", hyperparameters),
+                               ("budget", budget), ("name", name), ("simulator", simulator), ("cache", cache)):
+                if value is not None:
+                    arguments[key] = value
+            if seed is not None:
+                arguments["seed"] = str(seed)
+        self.info = self.client.request("open_study", **arguments)
+        self.id = self.info["study"]
+        self.experiment = self.info["experiment"]
+        self.space = self.info["space"]
+        self.objective = self.info["objective"]
+        self.budget = self.info.get("budget")
+        self.pending = [entry["design"] for entry in self.info.get("pending", [])]
+        self.complete = False
+
+    def suggest(self, count=1, evaluate=False):
+        """The agent's next `count` designs (fewer when the budget allows fewer). With `evaluate=True` the
+        server evaluates them on its environment too and returns `(designs, evaluations)`."""
+        result = self.client.request("suggest", study=self.id, count=count, evaluate=evaluate)
+        if evaluate:
+            self.complete = result.get("complete", False)
+            return result["designs"], result["evaluations"]
+        self.pending += result["designs"]
+        return result["designs"]
+
+    def observe(self, design, metrics=None, status="ok", reward=None, message=None, wall_time=None):
+        """Reports the evaluation of one suggested design: its `metrics` (and `status` when it is not ok),
+        or only its `reward` (a list for a Pareto objective). Returns the reward the objective gives it."""
+        trial = {"design": design}
+        if reward is not None:
+            trial["reward"] = list(reward) if isinstance(reward, (list, tuple)) else float(reward)
+        else:
+            trial["metrics"] = {key: float(value) for key, value in (metrics or {}).items()}
+            trial["status"] = status
+            if message is not None:
+                trial["message"] = message
+            if wall_time is not None:
+                trial["wall_time"] = wall_time
+        return self.observe_many([trial])[0]
+
+    def observe_many(self, trials):
+        """Reports several evaluations at once: each a dict with "design" and "metrics"/"status", or
+        "design" and "reward". Returns their rewards."""
+        result = self.client.request("observe", study=self.id, trials=list(trials))
+        for trial in trials:
+            if trial["design"] in self.pending:
+                self.pending.remove(trial["design"])
+        self.complete = result.get("complete", False)
+        return result["rewards"]
+
+    def close(self):
+        """Ends the study (its experiment completes, or stays resumable when its budget is not spent)."""
+        self.client.request("close", study=self.id)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -7,6 +7,7 @@ import numpy as np
 from gymnasium import spaces
 
 from .client import Client
+from .server import PrivateServer
 
 
 class DesignGymEnv(gym.Env):
@@ -17,19 +18,32 @@ class DesignGymEnv(gym.Env):
     with `flatten=True` it is one `MultiDiscrete`, reals cut into `bins` slices (the slice centre is used,
     on a log scale where the parameter has one). The observation is the metric vector in spec order.
 
-    A step whose evaluation failed has no reward under the objective's default policy; it is returned as
-    `failure_reward` (an explicit argument, -1.0 unless given) and `info["status"]` says what happened.
+    `endpoint` is a running `gym serve` (or broker); None starts a private one for this environment, on an
+    ipc socket, stopped by `close()`. `reset(seed=…)` seeds the environment: the same seed gives the same
+    metrics, noise included, and another seed other ones.
+
+    A step whose evaluation is not ok (or falls outside the objective's limits) gets `failure_reward`,
+    which the server applies and logs; `info["status"]` and `info["message"]` say what happened. Without a
+    `failure_reward` such a step has no reward, and `step` raises saying so: a failure is never a silent
+    number.
     """
 
     metadata = {"render_modes": []}
 
-    def __init__(self, endpoint, environment, workload=None, options=None, objective=None, episode_length=1,
-                 flatten=False, bins=10, failure_reward=-1.0, timeout=600.0, connect_timeout=10.0):
+    def __init__(self, endpoint=None, environment=None, workload=None, options=None, objective=None, episode_length=1,
+                 flatten=False, bins=10, failure_reward=None, timeout=600.0, connect_timeout=10.0, agent=None, name=None):
         super().__init__()
+        if environment is None:
+            raise ValueError("DesignGymEnv needs the environment's id, such as 'Branin-v0'")
+        self._server = None
+        if endpoint is None:
+            self._server = PrivateServer([environment])
+            endpoint = self._server.endpoint
         self.client = Client(endpoint, timeout=timeout, connect_timeout=connect_timeout)
         self.spec_json = self.client.describe(environment, workload=workload, options=options)
         self.session = self.client.open(environment, workload=workload, options=options, objective=objective,
-                                        episode_length=episode_length)
+                                        episode_length=episode_length, failure_reward=failure_reward,
+                                        agent=agent or "gymnasium", name=name)
         self.parameters = self.spec_json["space"]["parameters"]
         self.metric_names = [metric["name"] for metric in self.spec_json["metrics"]]
         self.flatten = flatten
@@ -76,8 +90,11 @@ class DesignGymEnv(gym.Env):
         info = {"status": result["status"], "metrics": result["metrics"]}
         if "message" in result:
             info["message"] = result["message"]
-        return (np.asarray(result["observation"], dtype=np.float64),
-                float(self.failure_reward if reward is None else reward),
+        if reward is None:
+            raise RuntimeError(f"the evaluation has no reward (status {result['status']}"
+                               f"{': ' + result['message'] if 'message' in result else ''}) and the objective "
+                               f"{self.session.objective} gives failures none; pass failure_reward=… to DesignGymEnv")
+        return (np.asarray(result["observation"], dtype=np.float64), float(reward),
                 bool(result["terminated"]), bool(result["truncated"]), info)
 
     def close(self):
@@ -85,6 +102,9 @@ class DesignGymEnv(gym.Env):
             self.session.close()
         finally:
             self.client.close()
+            if self._server is not None:
+                self._server.close()
+                self._server = None
 
 
 def _discrete_values(parameter):
