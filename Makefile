@@ -40,7 +40,7 @@ run: build
 # `gym report`'s page in headless Chromium.
 test: setup-test
 	$(SWIFT) test
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "./Agents/python[test,examples]"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r Agents/python/requirements-test.txt "./Agents/python[test,examples]"
 	$(PYTHON) -m pytest Agents/python/tests -q -p no:cacheprovider -W ignore::UserWarning
 	$(PYTHON) -m pytest Tests/browser -q -p no:cacheprovider
 

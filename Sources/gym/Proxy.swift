@@ -130,12 +130,21 @@ struct ProxyTrain: ParsableCommand {
             if distil == nil && !studentGiven.isEmpty { throw CLIError("-S sets the student of --distil; give --distil N too") }
             let studentSettings = try Regressor.settings(.oblivious, hyperparameters: studentGiven)
             let environmentOptions = EnvironmentOptions(workload: workload, values: values)
-            let spec = try Catalog.registry.makeEnvironment(environment, options: environmentOptions).spec
+            let store = try TrajectoryStore(path: database.path, access: .readOnly)
+            // A registered environment's spec now; a simulator only a study's client knows (such as
+            // Queue-v1), the spec its experiments stored.
+            let spec: EnvironmentSpec
+            if (try? Catalog.registry.environment(environment)) != nil {
+                spec = try Catalog.registry.makeEnvironment(environment, options: environmentOptions).spec
+            } else if let stored = try store.experiments(environment: environment).last(where: { workload == nil || $0.workload == workload }) {
+                spec = stored.environmentSpec
+            } else {
+                throw CLIError("\(environment) is neither a registered environment nor one with experiments in \(database.path)")
+            }
             let chosen = metrics.isEmpty ? spec.metrics.map(\.name) : metrics
             for metric in chosen where spec.metric(named: metric) == nil {
                 throw CLIError("\(environment) has no metric '\(metric)'; its metrics are: \(spec.metrics.map(\.name).joined(separator: ", "))")
             }
-            let store = try TrajectoryStore(path: database.path, access: .readOnly)
             let records = try store.experiments(environment: environment).filter { record in
                 record.workload == spec.workload && record.environmentOptions.values == values
                     && (experiments.isEmpty || experiments.contains(record.id ?? -1))

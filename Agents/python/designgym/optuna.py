@@ -73,19 +73,29 @@ def directions(objective):
     return ["maximize"]
 
 
+# Optuna 5 reads constraints a trial sets itself (`Trial.set_constraint`); earlier ones ask the sampler's
+# `constraints_func`. Both are served: `objective` sets the constraint either way.
+SETS_CONSTRAINTS = hasattr(optuna.trial.Trial, "set_constraint")
+
+
 def constraints_func(frozen_trial):
-    """For `optuna.create_study(constraints_func=…)`: an infeasible design violates its constraint (1),
-    a feasible one does not (-1)."""
+    """For samplers' `constraints_func` (Optuna before 5): an infeasible design violates its constraint
+    (1), a feasible one does not (-1)."""
     return frozen_trial.user_attrs.get(CONSTRAINT_KEY, (-1.0,))
 
 
-def create_study(session, sampler=None, **arguments):
-    """An Optuna study for a DesignGym session: its directions from the session's objective, the
-    constraint function, and a sampler that knows about constraints (TPE, NSGA-II for Pareto) unless given."""
+def sampler_arguments():
+    """What a TPE or NSGA-II sampler needs to know about constraints in this Optuna: nothing from 5 on."""
+    return {} if SETS_CONSTRAINTS else {"constraints_func": constraints_func}
+
+
+def create_study(session, sampler=None, seed=None, **arguments):
+    """An Optuna study for a DesignGym session: its directions from the session's objective, and a
+    sampler that knows about infeasible designs (TPE, NSGA-II for Pareto) unless one is given."""
     goals = directions(session.objective)
     if sampler is None:
-        sampler = (optuna.samplers.NSGAIISampler(constraints_func=constraints_func) if len(goals) > 1
-                   else optuna.samplers.TPESampler(constraints_func=constraints_func))
+        sampler = (optuna.samplers.NSGAIISampler(seed=seed, **sampler_arguments()) if len(goals) > 1
+                   else optuna.samplers.TPESampler(seed=seed, **sampler_arguments()))
     return optuna.create_study(directions=goals, sampler=sampler, **arguments)
 
 
@@ -103,11 +113,13 @@ def objective(session, space=None):
         chosen = suggest(trial, space)
         evaluation = session.evaluate([chosen])[0]
         trial.set_user_attr("designgym_status", evaluation["status"])
+        violation = (1.0,) if evaluation["status"] == "infeasible" else (-1.0,)
+        trial.set_user_attr(CONSTRAINT_KEY, violation)
+        if SETS_CONSTRAINTS:
+            trial.set_constraint("feasible", violation[0])
         if evaluation["status"] == "infeasible":
-            trial.set_user_attr(CONSTRAINT_KEY, (1.0,))
             worst = -math.inf
             return worst if len(goals) == 1 else [worst] * len(goals)
-        trial.set_user_attr(CONSTRAINT_KEY, (-1.0,))
         reward = evaluation["reward"]
         if evaluation["status"] != "ok" or reward is None:
             trial.set_user_attr("designgym_message", f"{evaluation['status']}: {evaluation.get('message', 'no reward')}")

@@ -14,9 +14,12 @@ def main():
     parser.add_argument("--env", default="Knapsack-v0")
     parser.add_argument("--episodes", type=int, default=5)
     parser.add_argument("--length", type=int, default=4, help="steps per episode")
+    parser.add_argument("--failure-reward", type=float, default=-100.0,
+                        help="the reward of a design that is infeasible or fails (an overweight knapsack, say)")
     args = parser.parse_args()
 
-    env = DesignGymEnv(args.endpoint, args.env, episode_length=args.length, flatten=True)
+    # A failed step needs a reward for the learner: it is given here, explicitly, and the server logs it.
+    env = DesignGymEnv(args.endpoint, args.env, episode_length=args.length, flatten=True, failure_reward=args.failure_reward)
     env.action_space.seed(0)
     for episode in range(args.episodes):
         observation, _ = env.reset(seed=episode)

@@ -34,9 +34,7 @@ def main():
                           settings={"sampler": "TPESampler", "seed": args.seed, "optuna": optuna.__version__}, name=args.name)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     goals = dgo.directions(session.objective)
-    sampler = (optuna.samplers.NSGAIISampler(seed=args.seed, constraints_func=dgo.constraints_func) if len(goals) > 1
-               else optuna.samplers.TPESampler(seed=args.seed, constraints_func=dgo.constraints_func))
-    study = dgo.create_study(session, sampler=sampler)
+    study = dgo.create_study(session, seed=args.seed)
     study.optimize(dgo.objective(session), n_trials=args.trials)
     session.close()
     where = f" (experiment {session.experiment})" if session.experiment is not None else ""
