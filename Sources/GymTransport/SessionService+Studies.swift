@@ -180,14 +180,14 @@ extension SessionService {
         do {
             space = try WireJSON.decode(ParameterSpace.self, spaceValue)
         } catch {
-            throw ProtocolError(.badRequest, "\"space\" is not a parameter space: \(Self.describeDecoding(error)); see \"describe\" for the form")
+            throw ProtocolError(.badRequest, "\"space\" is not a parameter space: \((error as? DecodingError)?.plainDescription ?? "\(error)"); see \"describe\" for the form")
         }
         guard !space.parameters.isEmpty else { throw ProtocolError(.badRequest, "\"space\" has no parameters") }
         let metrics: [MetricSpec]
         do {
             metrics = try WireJSON.decode([MetricSpec].self, metricsValue)
         } catch {
-            throw ProtocolError(.badRequest, "\"metrics\" is a list of {\"name\", \"unit\", \"goal\"}: \(Self.describeDecoding(error))")
+            throw ProtocolError(.badRequest, "\"metrics\" is a list of {\"name\", \"unit\", \"goal\"}: \((error as? DecodingError)?.plainDescription ?? "\(error)")")
         }
         guard !metrics.isEmpty, Set(metrics.map(\.name)).count == metrics.count else {
             throw ProtocolError(.badRequest, "\"metrics\" must name at least one metric, each once")
@@ -250,20 +250,5 @@ extension SessionService {
         } catch let error as RegistryError {
             throw ProtocolError(.unknownAgent, error.description)
         }
-    }
-
-    static func describeDecoding(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return "\(error)" }
-        switch error {
-        case .keyNotFound(let key, let context): return "missing \"\(key.stringValue)\"\(path(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            if let underlying = context.underlyingError { return "\(underlying)\(path(context))" }
-            return context.debugDescription + path(context)
-        @unknown default: return "\(error)"
-        }
-    }
-
-    private static func path(_ context: DecodingError.Context) -> String {
-        context.codingPath.isEmpty ? "" : " at " + context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 }

@@ -215,7 +215,7 @@ public struct LoadedProxy: Sendable {
         } catch let error as ProxyError {
             throw ProxyError.invalidFile("\(path): \(error.reason)")
         } catch let error as DecodingError {
-            throw ProxyError.invalidFile("\(path) is not a valid proxy file (\(Self.describe(error)))")
+            throw ProxyError.invalidFile("\(path) is not a valid proxy file (\(error.plainDescription))")
         } catch {
             throw ProxyError.invalidFile("\(path) is not a valid proxy file (\(error))")
         }
@@ -226,21 +226,5 @@ public struct LoadedProxy: Sendable {
         cache.entries[key] = loaded
         cache.lock.unlock()
         return loaded
-    }
-}
-
-extension LoadedProxy {
-    /// A decoding error as "what is wrong at which field", without the file's text.
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "missing \"\(key.stringValue)\" at \(path(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            if let underlying = context.underlyingError as? ProxyError { return underlying.reason }
-            return "\(context.debugDescription) at \(path(context))"
-        @unknown default: return "\(error)"
-        }
     }
 }

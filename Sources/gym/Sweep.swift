@@ -113,20 +113,7 @@ struct SweepCommand: ParsableCommand {
         } catch let error as SweepError {
             throw CLIError("\(path): \(error)")
         } catch let error as DecodingError {
-            throw CLIError("\(path) is not a sweep file: \(Self.describe(error)); see gym sweep --help")
+            throw CLIError("\(path) is not a sweep file: \(error.plainDescription); see gym sweep --help")
         }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .keyNotFound(let key, let context): return "missing \"\(key.stringValue)\"" + path(context)
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return context.debugDescription + path(context)
-        @unknown default: return "\(error)"
-        }
-    }
-
-    static func path(_ context: DecodingError.Context) -> String {
-        context.codingPath.isEmpty ? "" : " at " + context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 }
