@@ -36,13 +36,14 @@ build: setup
 run: build
 	.build/release/gym run --env MemoryController-v0 --agent bayesian --budget 100 --seed 0 --db $(DB)
 
-# Swift tests, then the Python client's tests against a real `gym serve` (built by `swift test`), then
-# `gym report`'s page in headless Chromium.
+# Swift tests on an optimised build (no target sets unsafe flags, so the speed comes from here), then the
+# Python client's tests against a real `gym serve` (built by `swift test`), then `gym report`'s page in
+# headless Chromium.
 test: setup-test
-	$(SWIFT) test
+	$(SWIFT) test -c release -Xswiftc -enable-testing
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r Agents/python/requirements-test.txt "./Agents/python[test,examples]"
-	$(PYTHON) -m pytest Agents/python/tests -q -p no:cacheprovider -W ignore::UserWarning
-	$(PYTHON) -m pytest Tests/browser -q -p no:cacheprovider
+	GYM_BIN=$(CURDIR)/.build/release/gym $(PYTHON) -m pytest Agents/python/tests -q -p no:cacheprovider -W ignore::UserWarning
+	GYM_BIN=$(CURDIR)/.build/release/gym $(PYTHON) -m pytest Tests/browser -q -p no:cacheprovider
 
 # Conformance checks of every registered environment and agent, from the command line.
 check: build

@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "GymTransport", targets: ["GymTransport"]),
         .library(name: "ProxyModels", targets: ["ProxyModels"]),
         .library(name: "GymFiles", targets: ["GymFiles"]),
+        .library(name: "GymCommandLine", targets: ["GymCommandLine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,8 +24,9 @@ let package = Package(
     ],
     targets: [
         // The protocol every environment and agent speaks. Foundation only.
-        // Optimised in debug builds too: agents call into the space millions of times in the tests.
-        .target(name: "GymCore", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // No target sets unsafe compiler flags, so other packages can depend on these products; the tests
+        // run on an optimised build instead (`make test`: swift test -c release -Xswiftc -enable-testing).
+        .target(name: "GymCore"),
         // The SQLite trajectory store.
         .target(name: "GymStore", dependencies: ["GymCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // libzmq, and the designgym/1 protocol over it: server, client, remote environments.
@@ -34,9 +36,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
-        // Proxy cost models trained on logged trials. Optimised in debug builds too (tree growing).
-        .target(name: "ProxyModels", dependencies: ["GymCore", "LinearAlgebra"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // Proxy cost models trained on logged trials.
+        .target(name: "ProxyModels", dependencies: ["GymCore", "LinearAlgebra"]),
         // Description files (JSON and YAML) read with bounds: size, nesting, alias expansion.
         .target(name: "GymFiles", dependencies: ["GymCore", .product(name: "Yams", package: "Yams")]),
         // The ask/tell experiment loop over any environment, agent and store.
@@ -44,33 +45,25 @@ let package = Package(
 
         // Environments: one target per simulator.
         .target(name: "SyntheticEnvironments", dependencies: ["GymCore"], path: "Environments/Synthetic"),
-        // Numerical kernels: optimised in debug builds too, so the tests run at a useful speed.
-        .target(name: "DiffusionSampler", dependencies: ["GymCore"], path: "Environments/DiffusionSampler",
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "DiffusionSampler", dependencies: ["GymCore"], path: "Environments/DiffusionSampler"),
 
         .target(name: "MemoryController", dependencies: ["GymCore"], path: "Environments/MemoryController",
-                exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+                exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")]),
 
-        .target(name: "Accelerator", dependencies: ["GymCore", "GymFiles"], path: "Environments/Accelerator",
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "Accelerator", dependencies: ["GymCore", "GymFiles"], path: "Environments/Accelerator"),
 
         .target(name: "NASBench201", dependencies: ["GymCore"], path: "Environments/NASBench201",
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")]),
 
         .target(name: "Supernet", dependencies: ["GymCore", "LinearAlgebra", "Accelerator"], path: "Environments/Supernet",
-                exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+                exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")]),
 
         // Agents: one target per search algorithm.
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
         .target(name: "GeneticAlgorithm", dependencies: ["GymCore"], path: "Agents/GeneticAlgorithm"),
         .target(name: "AntColony", dependencies: ["GymCore"], path: "Agents/AntColony"),
-        .target(name: "ReinforcementLearning", dependencies: ["GymCore", "LinearAlgebra"], path: "Agents/ReinforcementLearning",
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        // The GP's kernel loops are optimised in debug builds too, so the tests run at a useful speed.
-        .target(name: "BayesianOptimization", dependencies: ["GymCore", "LinearAlgebra"], path: "Agents/BayesianOptimization",
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "ReinforcementLearning", dependencies: ["GymCore", "LinearAlgebra"], path: "Agents/ReinforcementLearning"),
+        .target(name: "BayesianOptimization", dependencies: ["GymCore", "LinearAlgebra"], path: "Agents/BayesianOptimization"),
 
         // Every environment and agent, registered by id.
         .target(name: "GymCatalog", dependencies: [
@@ -79,10 +72,12 @@ let package = Package(
         ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
-        .executableTarget(name: "gym", dependencies: [
-            "GymCore", "GymStore", "Experiments", "GymCatalog", "GymTestSupport", "GymTransport", "ProxyModels", "GymFiles",
+        // The command line, as a library: a package of your own builds its own `gym` with it.
+        .target(name: "GymCommandLine", dependencies: [
+            "GymCore", "GymStore", "Experiments", "GymTestSupport", "GymTransport", "ProxyModels", "GymFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "gym", dependencies: ["GymCommandLine", "GymCatalog"]),
 
         .executableTarget(name: "gym-bench", dependencies: ["GymCore", "GymStore", "Experiments", "GymCatalog", "DiffusionSampler", "MemoryController", "ProxyModels", "GymTransport", "CZeroMQ", "Accelerator", "Supernet"],
                           path: "Benchmarks/GymBench"),

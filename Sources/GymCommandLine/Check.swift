@@ -1,5 +1,4 @@
 import ArgumentParser
-import GymCatalog
 import GymCore
 import GymTestSupport
 
@@ -12,7 +11,7 @@ struct Check: ParsableCommand {
     var ids: [String] = []
 
     func run() throws {
-        let registry = Catalog.registry
+        let registry = CommandLineRegistry.current
         let unknown = ids.filter { id in !registry.environments.contains { $0.id == id } && !registry.agents.contains { $0.id == id } }
         if !unknown.isEmpty {
             throw CLIError("unknown id \(unknown.joined(separator: ", ")); `gym list` shows the environments and agents")

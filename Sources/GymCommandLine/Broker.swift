@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GymCatalog
 import GymStore
 import GymTransport
 
@@ -44,7 +43,7 @@ struct Broker: ParsableCommand {
     @OptionGroup var logging: SessionLoggingOptions
 
     func run() throws {
-        let registry = Catalog.registry
+        let registry = CommandLineRegistry.current
         for id in environments { _ = try reportingErrors { try registry.environment(id) } }
         let security = try curve.settings()
         let store = try logging.store()
@@ -109,7 +108,7 @@ struct Worker: ParsableCommand {
             security = try Self.keysFromStandardInput()
         }
         if let parent, getppid() != parent { return }  // the run is already gone
-        let worker = GymWorker(endpoint: connect, registry: Catalog.registry, name: name, curve: security, parent: parent)
+        let worker = GymWorker(endpoint: connect, registry: CommandLineRegistry.current, name: name, curve: security, parent: parent)
         let ending = try reportingErrors { try worker.run() }
         if ending == .orphaned { Foundation.exit(0) }  // whatever still runs goes with the process
         if ending == .replace {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import GymCatalog
 import GymCore
 
 struct Describe: ParsableCommand {
@@ -17,7 +16,7 @@ struct Describe: ParsableCommand {
 
     func run() throws {
         let spec = try reportingErrors {
-            try Catalog.registry.makeEnvironment(environment, options: try selection.environmentOptions()).spec
+            try CommandLineRegistry.current.makeEnvironment(environment, options: try selection.environmentOptions()).spec
         }
         if json {
             print(try prettyJSON(spec))

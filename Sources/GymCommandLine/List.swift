@@ -1,5 +1,4 @@
 import ArgumentParser
-import GymCatalog
 import GymCore
 
 struct List: ParsableCommand {
@@ -11,7 +10,7 @@ struct List: ParsableCommand {
     var json = false
 
     func run() throws {
-        let registry = Catalog.registry
+        let registry = CommandLineRegistry.current
         if json {
             struct Entry: Encodable { var id: String; var summary: String }
             struct Listing: Encodable { var environments: [Entry]; var families: [Entry]; var agents: [Entry] }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Experiments
 import Foundation
-import GymCatalog
 import GymCore
 import GymStore
 import GymTransport
@@ -68,11 +67,11 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let sweep = try Self.load(file)
-            let runs = try sweep.expand(registry: Catalog.registry)
+            let runs = try sweep.expand(registry: CommandLineRegistry.current)
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: database.path).deletingLastPathComponent(), withIntermediateDirectories: true)
             let store = try TrajectoryStore(path: database.path)
             defer { store.close() }
-            let plan = try SweepRunner(registry: Catalog.registry, store: store).plan(runs)
+            let plan = try SweepRunner(registry: CommandLineRegistry.current, store: store).plan(runs)
             say("Sweep \(sweep.name): \(runs.count) runs of \(sweep.budget) evaluations — \(plan.complete.count) complete, \(plan.resume.count) to resume, \(plan.start.count) to start")
             if dryRun {
                 let resumed = Set(plan.resume.map(\.0.key)), done = Set(plan.complete.map(\.key))

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GymCatalog
 import GymCore
 
 struct Evaluate: ParsableCommand {
@@ -31,7 +30,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let (output, status) = try reportingErrors { () -> (String, EvaluationStatus) in
-            let environment = try Catalog.registry.makeEnvironment(environment, options: try selection.environmentOptions(seed: seed))
+            let environment = try CommandLineRegistry.current.makeEnvironment(environment, options: try selection.environmentOptions(seed: seed))
             let spec = environment.spec
             let objective = try objectiveSelection.objective(for: spec)
             let parsed = try environment.design(fromJSON: try readDesignText(design))

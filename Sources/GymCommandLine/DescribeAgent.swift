@@ -1,5 +1,4 @@
 import ArgumentParser
-import GymCatalog
 import GymCore
 
 struct DescribeAgent: ParsableCommand {
@@ -15,7 +14,7 @@ struct DescribeAgent: ParsableCommand {
     var json = false
 
     func run() throws {
-        let entry = try reportingErrors { try Catalog.registry.agent(agent) }
+        let entry = try reportingErrors { try CommandLineRegistry.current.agent(agent) }
         if json {
             struct Description: Encodable {
                 var id: String

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import GymCatalog
 import GymCore
 import GymStore
 import ProxyModels
@@ -134,8 +133,8 @@ struct ProxyTrain: ParsableCommand {
             // A registered environment's spec now; a simulator only a study's client knows (such as
             // Queue-v1), the spec its experiments stored.
             let spec: EnvironmentSpec
-            if (try? Catalog.registry.environment(environment)) != nil {
-                spec = try Catalog.registry.makeEnvironment(environment, options: environmentOptions).spec
+            if (try? CommandLineRegistry.current.environment(environment)) != nil {
+                spec = try CommandLineRegistry.current.makeEnvironment(environment, options: environmentOptions).spec
             } else if let stored = try store.experiments(environment: environment).last(where: { workload == nil || $0.workload == workload }) {
                 spec = stored.environmentSpec
             } else {
@@ -251,9 +250,9 @@ struct ProxyEval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let proxy = try Catalog.registry.makeEnvironment(ProxyEnvironment.prefix + file) as! ProxyEnvironment
+            let proxy = try CommandLineRegistry.current.makeEnvironment(ProxyEnvironment.prefix + file) as! ProxyEnvironment
             let file = proxy.proxy
-            let real = try Catalog.registry.makeEnvironment(
+            let real = try CommandLineRegistry.current.makeEnvironment(
                 file.environment, options: EnvironmentOptions(workload: file.workload, values: file.options))
             var generator = SeededGenerator(seed: seed)
             let fresh = (0..<designs).map { _ in real.spec.space.sample(using: &generator) }
@@ -326,7 +325,7 @@ struct ProxyVerify: ParsableCommand {
                 throw CLIError("experiment \(experiment) searched \(record.environmentID), not a \(ProxyEnvironment.prefix)<file> environment")
             }
             let proxy = try ProxyFile.load(String(record.environmentID.dropFirst(ProxyEnvironment.prefix.count)))
-            let real = try Catalog.registry.makeEnvironment(proxy.environment, options: EnvironmentOptions(workload: proxy.workload, values: proxy.options))
+            let real = try CommandLineRegistry.current.makeEnvironment(proxy.environment, options: EnvironmentOptions(workload: proxy.workload, values: proxy.options))
             let objective = try record.objective.resolved(against: real.spec.metrics)
             var seen = Set<String>()
             let best = try store.trials(experiment: experiment, statuses: [.ok])

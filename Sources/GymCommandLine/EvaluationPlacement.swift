@@ -1,5 +1,4 @@
 import Foundation
-import GymCatalog
 import GymCore
 import GymTransport
 
@@ -16,7 +15,7 @@ final class EvaluationPlacement {
          curve security: Curve.Client?) throws {
         if let evaluationTimeout, !(evaluationTimeout > 0) { throw CLIError("--evaluation-timeout is a positive number of seconds, not \(evaluationTimeout)") }
         guard connectTimeout > 0 else { throw CLIError("--connect-timeout is a positive number of seconds, not \(connectTimeout)") }
-        var registry = Catalog.registry
+        var registry = CommandLineRegistry.current
         if security != nil && remote == nil { throw CLIError("--curve-server-key needs --remote") }
         if let remote {
             // The same loop, with the environment's evaluations on the server.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Dispatch
 import Experiments
 import Foundation
-import GymCatalog
 import GymCore
 import GymStore
 import GymTransport

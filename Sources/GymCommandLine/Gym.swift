@@ -1,7 +1,29 @@
 import ArgumentParser
+import Foundation
 import GymCore
 
-@main
+/// The `gym` command line as a library: a package of your own builds its own `gym`, with its
+/// environments and agents in the registry, in one line:
+///
+/// ```swift
+/// var registry = Catalog.registry
+/// registry.register(EnvironmentEntry(id: MyCache.id, summary: "my cache model") { try MyCache(options: $0) })
+/// GymCommandLine.main(registry: registry)
+/// ```
+public enum GymCommandLine {
+    /// Runs the command line on `registry` with the process's arguments, and exits.
+    public static func main(registry: Registry) -> Never {
+        CommandLineRegistry.current = registry
+        Gym.main()
+        exit(0)
+    }
+}
+
+/// The registry every command uses, set once by `GymCommandLine.main` before parsing.
+enum CommandLineRegistry {
+    nonisolated(unsafe) static var current = Registry()
+}
+
 struct Gym: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gym",

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import GymCatalog
 import GymStore
 import GymTransport
 
@@ -47,7 +46,7 @@ struct Serve: ParsableCommand {
     @OptionGroup var curve: CurveServerOptions
 
     func run() throws {
-        let registry = Catalog.registry
+        let registry = CommandLineRegistry.current
         for id in environments { _ = try reportingErrors { try registry.environment(id) } }
         let store = try logging.store()
         defer { store?.close() }
