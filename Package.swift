@@ -41,7 +41,7 @@ let package = Package(
         // Description files (JSON and YAML) read with bounds: size, nesting, alias expansion.
         .target(name: "GymFiles", dependencies: ["GymCore", .product(name: "Yams", package: "Yams")]),
         // The ask/tell experiment loop over any environment, agent and store.
-        .target(name: "Experiments", dependencies: ["GymCore", "GymStore"]),
+        .target(name: "Experiments", dependencies: ["GymCore", "GymStore", "GymFiles"]),
 
         // Environments: one target per simulator.
         .target(name: "SyntheticEnvironments", dependencies: ["GymCore"], path: "Environments/Synthetic"),
@@ -54,6 +54,10 @@ let package = Package(
 
         .target(name: "NASBench201", dependencies: ["GymCore"], path: "Environments/NASBench201",
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")]),
+
+        // Any program as an environment, declared in a spec file (Command:<file>).
+        .target(name: "ExternalEnvironments", dependencies: ["GymCore", "GymFiles"], path: "Environments/External",
+                exclude: ["SCALESim"]),
 
         .target(name: "Supernet", dependencies: ["GymCore", "LinearAlgebra", "Accelerator"], path: "Environments/Supernet",
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")]),
@@ -69,6 +73,7 @@ let package = Package(
         .target(name: "GymCatalog", dependencies: [
             "GymCore", "SyntheticEnvironments", "DiffusionSampler", "MemoryController", "RandomSearch", "GeneticAlgorithm", "AntColony",
             "BayesianOptimization", "ReinforcementLearning", "ProxyModels", "Accelerator", "NASBench201", "Supernet",
+            "ExternalEnvironments",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore"]),
@@ -84,6 +89,7 @@ let package = Package(
 
         .testTarget(name: "GymCoreTests", dependencies: ["GymCore"]),
         .testTarget(name: "GymFilesTests", dependencies: ["GymFiles", "GymCore"]),
+        .testTarget(name: "ExternalEnvironmentsTests", dependencies: ["ExternalEnvironments", "GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GymTransportTests", dependencies: ["GymTransport", "GymCatalog", "GymTestSupport", "GymCore", "GymStore", "Experiments", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "GymStoreTests", dependencies: ["GymStore", "GymCore"]),

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GymCore
+import GymFiles
 import GymStore
 
 /// A sweep: environments and workloads × objectives × agents with their hyperparameter settings × seeds,
@@ -110,20 +111,17 @@ extension SweepFile {
     /// Throws `SweepError.invalid` for a key the file format does not have, naming where it is and what
     /// was probably meant. `json` is the file as read (a JSON object).
     public static func checkKeys(_ json: Any) throws {
-        func check(_ object: Any, allowed: [String], at place: String) throws {
-            guard let object = object as? [String: Any] else { return }
-            for key in object.keys.sorted() where !allowed.contains(key) {
-                let hint = hints[key].map { " (did you mean \($0)?)" } ?? Suggestion.phrase(for: key, among: allowed)
-                throw SweepError.invalid("unknown key '\(key)' \(place)\(hint); the keys there are: \(allowed.joined(separator: ", "))")
+        do {
+            try KeyCheck.require(json, allowed: keys, at: "at the top", hints: hints)
+            guard let root = json as? [String: Any] else { return }
+            for (index, entry) in ((root["environments"] as? [Any]) ?? []).enumerated() {
+                try KeyCheck.require(entry, allowed: environmentKeys, at: "in environment \(index + 1)", hints: hints)
             }
-        }
-        try check(json, allowed: keys, at: "at the top")
-        guard let root = json as? [String: Any] else { return }
-        for (index, entry) in ((root["environments"] as? [Any]) ?? []).enumerated() {
-            try check(entry, allowed: environmentKeys, at: "in environment \(index + 1)")
-        }
-        for (index, entry) in ((root["agents"] as? [Any]) ?? []).enumerated() {
-            try check(entry, allowed: agentKeys, at: "in agent \(index + 1)")
+            for (index, entry) in ((root["agents"] as? [Any]) ?? []).enumerated() {
+                try KeyCheck.require(entry, allowed: agentKeys, at: "in agent \(index + 1)", hints: hints)
+            }
+        } catch let error as KeyCheck.Unknown {
+            throw SweepError.invalid(error.description)
         }
     }
 

@@ -2,6 +2,7 @@ import Accelerator
 import AntColony
 import BayesianOptimization
 import DiffusionSampler
+import ExternalEnvironments
 import GeneticAlgorithm
 import GymCore
 import MemoryController
@@ -59,6 +60,10 @@ public enum Catalog {
             let now = current ?? registry.environments.first { EnvironmentSpec.split($0.id).name == name }.flatMap { try? $0.make(EnvironmentOptions()).spec }
             return try ProxyEnvironment(path: path, current: now, options: options)
         })
+        registry.register(EnvironmentFamily(
+            prefix: CommandEnvironment.prefix, parameterName: "<spec file>",
+            summary: "any program as an environment, declared in a spec file (docs/BRING_YOUR_OWN_SIMULATOR.md)"
+        ) { path, options, _ in try CommandEnvironment(path: path, options: options) })
         registry.register(AgentEntry(id: RandomSearch.id, summary: "uniform random search",
                                      hyperparameters: RandomSearch.hyperparameters) { RandomSearch($0) })
         registry.register(AgentEntry(id: RandomWalker.id, summary: "ArchGym's random walker: one-parameter moves to neighbours",

@@ -23,6 +23,10 @@ public struct EnvironmentSpec: Codable, Sendable, Equatable {
     public var suggestedObjectives: [String: Objective]
     /// Whether the same design always gives the same metrics (wall time aside).
     public var isDeterministic: Bool
+    /// A fingerprint of what defines the environment beyond its id, when that can change without a new id
+    /// (the content of a command environment's spec file): evaluations of another revision are never
+    /// answered from the cache.
+    public var revision: String?
 
     /// Creates a spec.
     public init(id: String, summary: String, space: ParameterSpace, metrics: [MetricSpec], workloads: [WorkloadSpec],
@@ -38,6 +42,7 @@ public struct EnvironmentSpec: Codable, Sendable, Equatable {
         self.defaultObjective = defaultObjective
         self.suggestedObjectives = suggestedObjectives
         self.isDeterministic = isDeterministic
+        self.revision = nil
     }
 
     /// The name without the version suffix (`Branin` for `Branin-v0`).

@@ -178,6 +178,7 @@ public struct CacheKey: Hashable, Sendable {
         var configuration: [String: ParameterValue] = options.values.mapValues(ParameterValue.string)
         configuration["@fidelity"] = .string(options.fidelity ?? "")
         if !spec.isDeterministic { configuration["@seed"] = .string(String(options.seed)) }
+        if let revision = spec.revision { configuration["@revision"] = .string(revision) }
         environmentID = spec.id
         workload = spec.workload
         configurationHash = SHA256.hexDigest(Array(CanonicalJSON.object(configuration).utf8))
