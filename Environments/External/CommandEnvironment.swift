@@ -24,12 +24,7 @@ public struct CommandEnvironment: Environment {
 
     /// The environment of the spec file at `path`, made with `options`.
     public init(path: String, options: EnvironmentOptions) throws {
-        let command: CommandSpec
-        do {
-            command = try CommandSpec.load(path)
-        } catch let error as CommandSpec.Invalid {
-            throw EnvironmentError.invalidOption(key: "spec", value: path, reason: error.description)
-        }
+        let command = try CommandSpec.load(path)
         self.command = command
         var workloads = command.workloads.map { WorkloadSpec(name: $0.name, summary: $0.summary) }
         if command.acceptsWorkloadFiles {

@@ -104,6 +104,8 @@ public struct CommandSpec: Sendable {
             throw Invalid("\(path): \(error.plainDescription)")
         } catch let error as InputFileError {
             throw Invalid("\(path): \(error.description)")
+        } catch let error as SpaceDefinitionError {
+            throw Invalid("\(path): parameters: \(error.description)")
         }
     }
 
@@ -137,6 +139,10 @@ public struct CommandSpec: Sendable {
         guard let parameterList = root["parameters"] as? [Any], !parameterList.isEmpty else {
             throw Invalid("\"parameters\" must list at least one parameter, in the form `gym describe --json` shows")
         }
+        for (index, entry) in parameterList.enumerated() {
+            try KeyCheck.require(entry, allowed: ["name", "type", "choices", "lower", "upper", "step", "log", "values", "default", "summary", "unit"],
+                                 at: "in parameter \(index + 1)")
+        }
         let parameters = try decode([Parameter].self, parameterList, "parameters")
         let names = Set(parameters.map(\.name))
         var constraints: [Constraint] = []
@@ -157,6 +163,9 @@ public struct CommandSpec: Sendable {
 
         guard let metricList = root["metrics"] as? [Any], !metricList.isEmpty else {
             throw Invalid("\"metrics\" must list at least one metric: {name, unit, goal: minimize|maximize, summary}")
+        }
+        for (index, entry) in metricList.enumerated() {
+            try KeyCheck.require(entry, allowed: ["name", "unit", "goal", "summary", "is_deterministic"], at: "in metric \(index + 1)")
         }
         let metrics = try decode([MetricSpec].self, metricList, "metrics")
         guard Set(metrics.map(\.name)).count == metrics.count else { throw Invalid("two metrics have the same name") }
