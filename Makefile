@@ -6,7 +6,7 @@ TEST_PACKAGES := chromium fonts-dejavu-core
 DB ?= Logs/gym.sqlite
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: setup setup-test build run test bench check clean
+.PHONY: setup setup-test build run test bench check clean scalesim
 
 # Installs the Debian packages DesignGym needs, only those missing; the tests also need Chromium, to
 # check `gym report`'s page in a real browser.
@@ -36,10 +36,19 @@ build: setup
 run: build
 	.build/release/gym run --env MemoryController-v0 --agent bayesian --budget 100 --seed 0 --db $(DB)
 
+# SCALE-Sim 3.0.0 (for Environments/External/SCALESim/scalesim.yaml) in a Python environment of its own,
+# since it needs numpy < 2: .venv/scalesim, which scalesim_run.py uses when the Python it is run with cannot.
+SCALESIM_VENV := .venv/scalesim
+scalesim: $(SCALESIM_VENV)/installed
+$(SCALESIM_VENV)/installed: Environments/External/SCALESim/requirements.txt
+	$(PYTHON) -m venv $(SCALESIM_VENV)
+	$(SCALESIM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
 # Swift tests on an optimised build (no target sets unsafe flags, so the speed comes from here), then the
 # Python client's tests against a real `gym serve` (built by `swift test`), then `gym report`'s page in
-# headless Chromium.
-test: setup-test
+# headless Chromium. The Python tests run SCALE-Sim and ZigZag (pinned versions) end to end.
+test: setup-test scalesim
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r Agents/python/requirements-test.txt "./Agents/python[test,examples]"
 	GYM_BIN=$(CURDIR)/.build/release/gym $(PYTHON) -m pytest Agents/python/tests -q -p no:cacheprovider -W ignore::UserWarning

@@ -13,7 +13,33 @@ import contextlib
 import os
 import sys
 
-from scalesim.scale_sim import scalesim
+# `make scalesim` installs SCALE-Sim 3.0.0 with the numpy it needs into .venv/scalesim at the top of the
+# repository; --option python=… names another Python.
+OWN_ENVIRONMENT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".venv", "scalesim"))
+
+
+def usable_scalesim():
+    """None when SCALE-Sim 3.0.0 can run in this Python, else why not."""
+    try:
+        import numpy
+        import scalesim  # noqa: F401
+    except ImportError as error:
+        return f"SCALE-Sim is not installed ({error})"
+    if int(numpy.__version__.split(".")[0]) >= 2:
+        return f"SCALE-Sim 3.0.0 fails with numpy {numpy.__version__}; it needs numpy < 2"
+    return None
+
+
+def use_a_python_that_works():
+    problem = usable_scalesim()
+    if problem is None:
+        return
+    own = os.path.join(OWN_ENVIRONMENT, "bin", "python")
+    # A virtual environment's python is a link to the base interpreter: compare prefixes, not executables.
+    if os.path.exists(own) and os.path.realpath(sys.prefix) != os.path.realpath(OWN_ENVIRONMENT):
+        os.execv(own, [own] + sys.argv)
+    sys.exit(f"{sys.executable}: {problem}. Run `make scalesim` in DesignGym's folder (it installs scalesim==3.0.0 "
+             f"and numpy==1.26.4 into .venv/scalesim), or give a Python that has them: --option python=PATH")
 
 LAYOUT_HEADER = ("Layer name, IFMAP Height Intraline Factor, IFMAP Width Intraline Factor, Filter Height Intraline Factor, "
                  "Filter Width Intraline Factor, Channel Intraline Factor, Num Filter Intraline Factor, IFMAP Height Intraline Order, "
@@ -24,6 +50,9 @@ LAYOUT_HEADER = ("Layer name, IFMAP Height Intraline Factor, IFMAP Width Intrali
 
 
 def main():
+    use_a_python_that_works()
+    from scalesim.scale_sim import scalesim
+
     config, topology, output = sys.argv[1:4]
     layout = os.path.join(output, "layout.csv")
     os.makedirs(output, exist_ok=True)
