@@ -76,7 +76,7 @@ let package = Package(
             "ExternalEnvironments",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
-        .target(name: "GymTestSupport", dependencies: ["GymCore"]),
+        .target(name: "GymTestSupport", dependencies: ["GymCore", "GymTransport"]),
         // The command line, as a library: a package of your own builds its own `gym` with it.
         .target(name: "GymCommandLine", dependencies: [
             "GymCore", "GymStore", "Experiments", "GymTestSupport", "GymTransport", "ProxyModels", "GymFiles",

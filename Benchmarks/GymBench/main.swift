@@ -130,7 +130,7 @@ func rawEchoMicroseconds(_ endpoint: String, size: Int, rounds: Int) -> Double {
     var buffer = [CChar](repeating: 0, count: 512)
     var length = buffer.count
     zmq_getsockopt(router, ZMQ_LAST_ENDPOINT, &buffer, &length)
-    zmq_connect(dealer, String(cString: buffer))
+    zmq_connect(dealer, String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     // The echo thread owns the ROUTER socket from here on (the main thread only uses the DEALER).
     nonisolated(unsafe) let routerSocket = router
     let echo = Thread {

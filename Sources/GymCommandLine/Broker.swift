@@ -16,10 +16,18 @@ struct Broker: ParsableCommand {
               gym broker --bind tcp://127.0.0.1:5555 --workers-bind tcp://127.0.0.1:5556
               gym worker --connect tcp://127.0.0.1:5556 &   # as many as you like
               gym run --remote tcp://127.0.0.1:5555 --env MemoryController-v0 --agent genetic --batch-size 8
+            Environments hosted by workers of their own (Python's designgym.work) are named with --hosted-env:
+              gym broker --env Branin-v0 --hosted-env ZigZag-v0
+              python zigzag_environment.py --connect tcp://127.0.0.1:5556 &
             """)
 
     @Option(name: .customLong("env"), help: "Environment to serve (repeatable); all registered ones when omitted.")
     var environments: [String] = []
+
+    @Option(name: .customLong("hosted-env"), help: ArgumentHelp(
+        "An environment workers of its own host, such as a Python designgym.work (repeatable); served once such a worker has announced its spec.",
+        valueName: "id"))
+    var hostedEnvironments: [String] = []
 
     @Option(help: "Endpoint clients connect to.")
     var bind: String = "tcp://127.0.0.1:5555"
@@ -45,6 +53,14 @@ struct Broker: ParsableCommand {
     func run() throws {
         let registry = CommandLineRegistry.current
         for id in environments { _ = try reportingErrors { try registry.environment(id) } }
+        for id in hostedEnvironments {
+            guard !id.isEmpty, id.count <= 200, !id.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+                throw CLIError("--hosted-env needs an environment id without spaces, such as ZigZag-v0, not \"\(id)\"")
+            }
+            if (try? registry.environment(id)) != nil {
+                throw CLIError("--hosted-env \(id): DesignGym has an environment with that id (give it with --env); name the hosted one differently")
+            }
+        }
         let security = try curve.settings()
         let store = try logging.store()
         defer { store?.close() }
@@ -55,7 +71,8 @@ struct Broker: ParsableCommand {
                            log: logLine)
         }
         let workerEndpoint = try reportingErrors { try pool.start() }
-        let service = SessionService(registry: PooledEnvironment.registry(registry, pool: pool), environments: environments, settings: settings)
+        let pooled = PooledEnvironment.registry(registry, pool: pool, hosted: hostedEnvironments)
+        let service = SessionService(registry: pooled, environments: environments.isEmpty ? [] : environments + hostedEnvironments, settings: settings)
         let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote, curve: security) }
         let endpoint = try reportingErrors { try server.start() }
         FileHandle.standardOutput.write(Data(

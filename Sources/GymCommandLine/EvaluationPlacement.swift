@@ -19,12 +19,12 @@ final class EvaluationPlacement {
         if security != nil && remote == nil { throw CLIError("--curve-server-key needs --remote") }
         if let remote {
             // The same loop, with the environment's evaluations on the server.
+            // Any id goes to the server, which says what it serves when it does not serve that one: it may
+            // host environments this gym does not have (`Command:<file>`, a Python `designgym.serve`).
             var remoteRegistry = Registry()
-            for entry in registry.environments {
-                remoteRegistry.register(EnvironmentEntry(id: entry.id, summary: entry.summary) { options in
-                    try RemoteEnvironment(endpoint: remote, environment: entry.id, options: options, connectTimeout: connectTimeout, curve: security)
-                })
-            }
+            remoteRegistry.register(EnvironmentFamily(prefix: "", parameterName: "<id the server serves>", summary: "served by \(remote)") { id, options, _ in
+                try RemoteEnvironment(endpoint: remote, environment: id, options: options, connectTimeout: connectTimeout, curve: security)
+            })
             for entry in registry.agents { remoteRegistry.register(entry) }
             registry = remoteRegistry
         }

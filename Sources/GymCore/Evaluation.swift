@@ -39,6 +39,27 @@ public struct Evaluation: Codable, Hashable, Sendable {
         Evaluation(status: status, metrics: [:], wallTime: wallTime, message: message)
     }
 
+    /// This evaluation, or a `failed` one saying why, when it claims `ok` without every metric of `metrics`
+    /// as a finite number, or with a metric they lack: how an evaluation from another process (a worker or
+    /// server hosting the environment in another language) is checked before anyone scores it. `source`
+    /// names that process.
+    public func checked(against declared: [MetricSpec], from source: String) -> Evaluation {
+        guard status == .ok else { return self }
+        let names = Set(declared.map(\.name))
+        var problem: String?
+        if let missing = declared.first(where: { metrics[$0.name] == nil }) {
+            problem = "it lacks metric '\(missing.name)'"
+        } else if let bad = metrics.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite }) {
+            problem = "metric '\(bad.key)' is \(bad.value), not a finite number"
+        } else if let unknown = metrics.keys.sorted().first(where: { !names.contains($0) }) {
+            problem = "it has metric '\(unknown)', which the environment does not declare (it declares \(declared.map(\.name).joined(separator: ", ")))"
+        }
+        guard let problem else { return self }
+        var failed = Evaluation.unsuccessful(.failed, message: "\(source) reported an ok evaluation, but \(problem)", wallTime: wallTime)
+        failed.details = details
+        return failed
+    }
+
     private enum CodingKeys: String, CodingKey { case status, metrics, wallTime = "wall_time", message, details }
 
     /// Reads an evaluation; `details` may be absent.

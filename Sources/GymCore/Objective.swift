@@ -84,7 +84,17 @@ public struct Objective: Codable, Hashable, Sendable, CustomStringConvertible {
 
     /// Reads `{"kind", "terms": [{"metric", "value", "goal"}], "failure_reward", "limits": [{"metric", "value", "goal"}]}`;
     /// no failure reward means `worst`, no limits means none.
+    /// The compact form (`"latency:min"`, as `gym run --objective` takes it) is read as well: a spec written
+    /// by hand, or by a host in another language, may use it.
     public init(from decoder: any Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
+            do {
+                self = try Objective.parse(text)
+            } catch {
+                throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+            }
+            return
+        }
         let container = try decoder.container(keyedBy: CodingKeys.self)
         kind = try container.decode(Kind.self, forKey: .kind)
         terms = try container.decode([Term].self, forKey: .terms)

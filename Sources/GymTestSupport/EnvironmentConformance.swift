@@ -160,3 +160,17 @@ public enum EnvironmentConformance {
 }
 
 import Foundation
+
+extension EnvironmentEntry {
+    /// This entry, making its environments with `workload` when the options name none (itself when nil):
+    /// for checking an environment on a workload other than its default.
+    public func defaultingWorkload(to workload: String?) -> EnvironmentEntry {
+        guard let workload else { return self }
+        let make = self.make
+        return EnvironmentEntry(id: id, summary: summary) { options in
+            var options = options
+            if options.workload == nil { options.workload = workload }
+            return try make(options)
+        }
+    }
+}

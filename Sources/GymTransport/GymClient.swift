@@ -48,6 +48,21 @@ public final class GymClient: @unchecked Sendable {
         try request(op, arguments, timeout: timeout, interruptible: false)
     }
 
+    /// Sends `frame` as it is, which need not be a valid request, and returns the next reply frame as it
+    /// came, whatever its id: for checking how a server answers what it should refuse.
+    public func exchange(rawFrame frame: Data, timeout: Double? = nil) throws -> Data {
+        let timeout = timeout ?? self.timeout
+        lock.lock()
+        defer { lock.unlock() }
+        try socket.send([frame])
+        let deadline = Date().addingTimeInterval(timeout)
+        while deadline.timeIntervalSinceNow > 0 {
+            guard let frames = try socket.receive(timeout: Int(deadline.timeIntervalSinceNow * 1000) + 1) else { continue }
+            if let last = frames.last { return last }
+        }
+        throw ProtocolError(.timeout, "no reply from \(endpoint) within \(Parameter.numberText(timeout)) s")
+    }
+
     private func request(_ op: String, _ arguments: [String: JSONValue] = [:], timeout: Double?, interruptible: Bool) throws -> JSONValue {
         let timeout = timeout ?? self.timeout
         lock.lock()

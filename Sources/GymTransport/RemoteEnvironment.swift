@@ -10,37 +10,76 @@ public struct RemoteEnvironment: Environment {
     /// The served environment's spec.
     public let spec: EnvironmentSpec
     private let session: RemoteSession
+    private let validatesLocally: Bool
 
     /// Connects to `endpoint` and opens a session of `environment` with `options`. The server must answer
-    /// within `connectTimeout` seconds; each request after that may take `timeout` seconds.
+    /// within `connectTimeout` seconds; each request after that may take `timeout` seconds. With
+    /// `validatesLocally` false, workloads, options and designs go to the server unchecked, and its
+    /// refusals come back as the errors a local environment throws (`gym check --remote` tests a
+    /// server's own checks this way).
     public init(endpoint: String, environment: String, options: EnvironmentOptions = EnvironmentOptions(),
                 objective: Objective? = nil, timeout: Double = 600, connectTimeout: Double = GymClient.defaultConnectTimeout,
-                curve: Curve.Client? = nil) throws {
+                curve: Curve.Client? = nil, validatesLocally: Bool = true) throws {
         let client = try GymClient(endpoint: endpoint, timeout: timeout, curve: curve)
         try client.handshake(timeout: connectTimeout)
         let base: [String: JSONValue] = ["environment": .string(environment), "seed": .string(String(options.seed))]
         // Check the workload and options against the served spec first, for the same errors as a local environment.
         let defaults = try WireJSON.decode(EnvironmentSpec.self, try client.request("describe", base))
-        _ = try defaults.resolveWorkload(options)
+        if validatesLocally { _ = try defaults.resolveWorkload(options) }
         var arguments = base
         if let workload = options.workload { arguments["workload"] = .string(workload) }
         if !options.values.isEmpty { arguments["options"] = .object(options.values.mapValues(JSONValue.string)) }
-        spec = try WireJSON.decode(EnvironmentSpec.self, try client.request("describe", arguments))
+        do {
+            spec = try WireJSON.decode(EnvironmentSpec.self, try client.request("describe", arguments))
+        } catch let error as ProtocolError where error.code == .invalidOption {
+            throw Self.environmentError(error, spec: defaults)
+        }
         if let objective { arguments["objective"] = WireJSON.value(objective) }
         guard case .object(let opened) = try client.request("open", arguments), case .string(let id)? = opened["session"] else {
             throw ProtocolError(.badRequest, "the server's reply to \"open\" has no session id")
         }
         session = RemoteSession(client: client, id: id)
+        self.validatesLocally = validatesLocally
     }
 
     /// Evaluates `design` on the server.
     public func evaluate(_ design: Design) throws -> Evaluation {
-        let canonical = try spec.space.validate(design)
-        let result = try session.client.request("evaluate", ["session": .string(session.id), "designs": .array([Self.json(canonical)])])
+        let sent = validatesLocally ? try spec.space.validate(design) : design
+        let result: JSONValue
+        do {
+            result = try session.client.request("evaluate", ["session": .string(session.id), "designs": .array([Self.json(sent)])])
+        } catch let error as ProtocolError where error.code == .invalidDesign {
+            throw Self.designError(error, design: design, spec: spec)
+        }
         guard case .object(let fields) = result, case .array(let evaluations)? = fields["evaluations"], let first = evaluations.first else {
             throw ProtocolError(.evaluationFailed, "the server's reply to \"evaluate\" has no evaluations")
         }
-        return try WireJSON.decode(Evaluation.self, first)
+        // A server in another language might claim ok without the metrics; nothing downstream scores that.
+        return try WireJSON.decode(Evaluation.self, first).checked(against: spec.metrics, from: "the server")
+    }
+
+    /// The `DesignError` a server's `invalid_design` reply stands for: about the parameter its details name.
+    static func designError(_ error: ProtocolError, design: Design, spec: EnvironmentSpec) -> any Error {
+        guard case .string(let name)? = error.details["parameter"] else { return error }
+        let known = spec.space.parameters.map(\.name)
+        if !known.contains(name) { return DesignError.unknownParameter(name, known: known) }
+        guard let value = design[name] else { return DesignError.missingParameter(name) }
+        return DesignError.invalidValue(parameter: name, value: value, allowed: error.message)
+    }
+
+    /// The `EnvironmentError` a server's `invalid_option` reply stands for, when its details name the
+    /// workload or option.
+    static func environmentError(_ error: ProtocolError, spec: EnvironmentSpec) -> any Error {
+        if case .string(let name)? = error.details["workload"] {
+            return EnvironmentError.unknownWorkload(name, environment: spec.id, known: spec.workloads.map(\.name))
+        }
+        if case .string(let key)? = error.details["option"] {
+            if !spec.options.contains(where: { $0.key == key }) {
+                return EnvironmentError.unknownOption(key, environment: spec.id, known: spec.options.map(\.key))
+            }
+            return EnvironmentError.invalidOption(key: key, value: "", reason: error.message)
+        }
+        return error
     }
 
     /// A design as a JSON object.

@@ -145,7 +145,7 @@ public final class SessionService: @unchecked Sendable {
 
     /// Closes sessions idle for `idle` seconds, checking a few times a second; ends with the service.
     private static func reapIdleSessions(of service: SessionService?, idle: Double) {
-        weak var weakService = service
+        weak let weakService = service
         let interval = min(1, max(0.05, idle / 10))
         while true {
             Thread.sleep(forTimeInterval: interval)
@@ -458,6 +458,14 @@ public final class SessionService: @unchecked Sendable {
             throw ProtocolError(.timeout, "making \(id) took longer than the server's time limit of \(Parameter.numberText(error.seconds)) s")
         } catch let error as ProtocolError {
             throw error
+        } catch let error as EnvironmentError {
+            // The details name what was refused, so a client can tell a workload from an option.
+            let details: [String: JSONValue]
+            switch error {
+            case .unknownWorkload(let name, _, _): details = ["workload": .string(name)]
+            case .unknownOption(let key, _, _), .invalidOption(let key, _, _): details = ["option": .string(key)]
+            }
+            throw ProtocolError(.invalidOption, error.description, details: details)
         } catch {
             throw ProtocolError(.invalidOption, String(describing: error))
         }

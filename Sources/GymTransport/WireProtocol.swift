@@ -75,21 +75,24 @@ public struct ProtocolError: Error, Codable, Hashable, Sendable, CustomStringCon
 }
 
 /// Encoding of replies and requests with sorted keys.
-enum WireJSON {
+public enum WireJSON {
     /// A JSON value as compact text with sorted keys (the fast writer).
-    static func encode(_ value: JSONValue) -> Data { value.jsonData }
+    public static func encode(_ value: JSONValue) -> Data { value.jsonData }
 
-    static func encode<Value: Encodable>(_ value: Value) -> Data {
+    /// A value as compact JSON text with sorted keys.
+    public static func encode<Value: Encodable>(_ value: Value) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 
-    static func value<Value: Encodable>(_ value: Value) -> JSONValue {
+    /// A value as a JSON value.
+    public static func value<Value: Encodable>(_ value: Value) -> JSONValue {
         (try? JSONDecoder().decode(JSONValue.self, from: encode(value))) ?? .null
     }
 
-    static func decode<Value: Decodable>(_ type: Value.Type, _ json: JSONValue) throws -> Value {
+    /// A value read from a JSON value.
+    public static func decode<Value: Decodable>(_ type: Value.Type, _ json: JSONValue) throws -> Value {
         try JSONDecoder().decode(type, from: encode(json))
     }
 }

@@ -54,6 +54,9 @@ public final class WorkerPool: @unchecked Sendable {
     private final class Job {
         let id: Int
         let message: [String: JSONValue]
+        /// The environment's id, and whether only workers that host it (rather than DesignGym's own) run it.
+        var environment: String { if case .string(let id)? = message["environment"] { id } else { "" } }
+        var hostedOnly = false
         let done = DispatchSemaphore(value: 0)
         var result: Evaluation?
         var worker: Data?
@@ -69,7 +72,15 @@ public final class WorkerPool: @unchecked Sendable {
         var name: String
         var lastSeen: Date
         var job: Int?
+        /// The environments a worker hosts itself (a Python `designgym.work`), or nil for `gym worker`,
+        /// which runs every environment DesignGym has.
+        var hosts: Set<String>?
+
+        func canRun(_ job: Job) -> Bool { hosts.map { $0.contains(job.environment) } ?? !job.hostedOnly }
     }
+
+    /// The specs workers that host environments announced, by environment id.
+    private var hostedSpecs: [String: EnvironmentSpec] = [:]
 
     private let lock = NSLock()
     private var jobs: [Int: Job] = [:]
@@ -140,8 +151,22 @@ public final class WorkerPool: @unchecked Sendable {
         return workerCount >= count
     }
 
-    /// Evaluates `design` of `environment` (created with `options`) on a worker and waits for the result.
-    public func evaluate(environment: String, options: EnvironmentOptions, design: Design) -> Evaluation {
+    /// The spec a worker hosting `environment` announced, waiting up to `timeout` seconds for one to connect.
+    public func hostedSpec(_ environment: String, timeout: Double) -> EnvironmentSpec? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            lock.lock()
+            let spec = hostedSpecs[environment]
+            lock.unlock()
+            if let spec { return spec }
+            guard Date() < deadline else { return nil }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Evaluates `design` of `environment` (created with `options`) on a worker and waits for the result;
+    /// with `hostedOnly`, only a worker that announced it hosts `environment` runs it.
+    public func evaluate(environment: String, options: EnvironmentOptions, design: Design, hostedOnly: Bool = false) -> Evaluation {
         var message: [String: JSONValue] = [
             "type": "job", "environment": .string(environment), "seed": .string(String(options.seed)),
             "design": RemoteEnvironment.json(design), "options": .object(options.values.mapValues(JSONValue.string)),
@@ -155,6 +180,7 @@ public final class WorkerPool: @unchecked Sendable {
         }
         nextJob += 1
         let job = Job(id: nextJob, message: message)
+        job.hostedOnly = hostedOnly
         jobs[job.id] = job
         queue.append(job.id)
         lock.unlock()
@@ -202,6 +228,14 @@ public final class WorkerPool: @unchecked Sendable {
         if case .string(let given)? = message["worker"] { name = given } else { name = "worker" }
         switch type {
         case "ready":
+            // A worker hosting environments of its own says which, with their specs.
+            var hosts: Set<String>?
+            if case .object(let announced)? = message["environments"] {
+                hosts = Set(announced.keys)
+                for (id, value) in announced where hostedSpecs[id] == nil {
+                    if let spec = try? WireJSON.decode(EnvironmentSpec.self, value), spec.id == id { hostedSpecs[id] = spec }
+                }
+            }
             if var worker = workers[identity] {
                 worker.lastSeen = now
                 // A worker that says it is idle while we think it runs a job lost the job: run it elsewhere.
@@ -211,8 +245,8 @@ public final class WorkerPool: @unchecked Sendable {
                 }
                 workers[identity] = worker
             } else {
-                workers[identity] = Worker(name: name, lastSeen: now, job: nil)
-                log("worker \(name) joined (\(workers.count) connected)")
+                workers[identity] = Worker(name: name, lastSeen: now, job: nil, hosts: hosts)
+                log("worker \(name) joined\(hosts.map { " hosting \($0.sorted().joined(separator: ", "))" } ?? "") (\(workers.count) connected)")
             }
         case "busy":
             workers[identity]?.lastSeen = now
@@ -271,11 +305,15 @@ public final class WorkerPool: @unchecked Sendable {
             if let id = worker.job, let job = jobs[id] { requeueLocked(job) }
         }
         // Evaluations waiting with nobody to run them: said at once, then every 30 s while it lasts.
-        if workers.isEmpty && !queue.isEmpty {
+        let runnable = queue.contains { id in jobs[id].map { job in workers.values.contains { $0.canRun(job) } } ?? false }
+        if !queue.isEmpty && !runnable {
             if idleSince == nil { idleSince = now }
             if now.timeIntervalSince(lastIdleNotice) >= 30 {
                 lastIdleNotice = now
-                log("no live worker: \(queue.count) evaluation\(queue.count == 1 ? "" : "s") waiting for \(Int(now.timeIntervalSince(idleSince!))) s; start one with `gym worker --connect \(boundEndpoint)`")
+                let hosted = Set(queue.compactMap { jobs[$0] }.filter(\.hostedOnly).map(\.environment)).sorted()
+                let start = hosted.isEmpty ? "start one with `gym worker --connect \(boundEndpoint)`"
+                    : "start a worker hosting \(hosted.joined(separator: ", ")) with designgym.work(…, connect=\"\(boundEndpoint)\")"
+                log("no live worker: \(queue.count) evaluation\(queue.count == 1 ? "" : "s") waiting for \(Int(now.timeIntervalSince(idleSince!))) s; \(start)")
             }
         } else {
             idleSince = nil
@@ -294,8 +332,9 @@ public final class WorkerPool: @unchecked Sendable {
         }
         guard !queue.isEmpty else { return }
         for (identity, worker) in workers.sorted(by: { $0.value.name < $1.value.name }) where worker.job == nil {
-            guard !queue.isEmpty else { break }
-            let id = queue.removeFirst()
+            // The first queued job this worker can run.
+            guard let position = queue.firstIndex(where: { jobs[$0].map(worker.canRun) ?? true }) else { continue }
+            let id = queue.remove(at: position)
             guard let job = jobs[id] else { continue }
             job.worker = identity
             job.started = now
@@ -314,24 +353,54 @@ public struct PooledEnvironment: Environment, ConcurrentlyEvaluable {
     public let spec: EnvironmentSpec
     private let pool: WorkerPool
     private let options: EnvironmentOptions
+    private let hostedOnly: Bool
 
     public init(pool: WorkerPool, local: any Environment, options: EnvironmentOptions) {
         self.pool = pool
         self.spec = local.spec
         self.options = options
+        hostedOnly = false
+    }
+
+    /// An environment only workers that host it can run, with the spec they announced.
+    init(pool: WorkerPool, hostedSpec: EnvironmentSpec, options: EnvironmentOptions) throws {
+        var spec = hostedSpec
+        spec.workload = try hostedSpec.resolveWorkload(options)
+        self.pool = pool
+        self.spec = spec
+        self.options = options
+        hostedOnly = true
     }
 
     public func evaluate(_ design: Design) throws -> Evaluation {
         let canonical = try spec.space.validate(design)
-        return pool.evaluate(environment: spec.id, options: options, design: canonical)
+        let evaluation = pool.evaluate(environment: spec.id, options: options, design: canonical, hostedOnly: hostedOnly)
+        return hostedOnly ? evaluation.checked(against: spec.metrics, from: "the worker hosting \(spec.id)") : evaluation
     }
 
-    /// `registry` with every environment's evaluations sent to `pool`.
-    public static func registry(_ registry: Registry, pool: WorkerPool) -> Registry {
+    /// `registry` with every environment's evaluations sent to `pool`, and the environments `hosted` by
+    /// workers of their own (a Python `designgym.work`), whose specs those workers announce.
+    public static func registry(_ registry: Registry, pool: WorkerPool, hosted: [String] = [], waitForHosts: Double = 30) -> Registry {
         var pooled = Registry()
         for entry in registry.environments {
             pooled.register(EnvironmentEntry(id: entry.id, summary: entry.summary) { options in
                 PooledEnvironment(pool: pool, local: try entry.make(options), options: options)
+            })
+        }
+        // Families (`Command:<file>`, `Proxy:<file>`): the spec is read here, the evaluations run on workers,
+        // which read the same file.
+        for family in registry.families {
+            pooled.register(EnvironmentFamily(prefix: family.prefix, parameterName: family.parameterName, summary: family.summary) { parameter, options, _ in
+                PooledEnvironment(pool: pool, local: try family.make(parameter, options, registry), options: options)
+            })
+        }
+        for id in hosted where !registry.environments.contains(where: { $0.id == id }) {
+            pooled.register(EnvironmentEntry(id: id, summary: "hosted by workers of its own") { options in
+                guard let spec = pool.hostedSpec(id, timeout: waitForHosts) else {
+                    throw EnvironmentError.invalidOption(key: "environment", value: id,
+                                                         reason: "no worker hosting \(id) has connected within \(Parameter.numberText(waitForHosts)) s")
+                }
+                return try PooledEnvironment(pool: pool, hostedSpec: spec, options: options)
             })
         }
         for agent in registry.agents { pooled.register(agent) }
