@@ -172,8 +172,14 @@ public struct CommandSpec: Sendable {
         self.metrics = metrics
 
         // Workloads: names standing for files next to the spec, or values; optionally any file of the user's.
-        guard let workloadList = root["workloads"] as? [Any], !workloadList.isEmpty else {
-            throw Invalid("\"workloads\" must list at least one workload: {name, summary, file or value}")
+        // A simulator without workloads to choose from has one, "default".
+        let workloadList: [Any]
+        if root["workloads"] == nil {
+            workloadList = [["name": "default", "summary": "the only workload"]]
+        } else if let listed = root["workloads"] as? [Any], !listed.isEmpty {
+            workloadList = listed
+        } else {
+            throw Invalid("\"workloads\" must list at least one workload: {name, summary, file or value} (or be left out for one called default)")
         }
         let workloads = try workloadList.enumerated().map { index, entry -> Workload in
             try KeyCheck.require(entry, allowed: ["name", "summary", "file", "value"], at: "in workload \(index + 1)")

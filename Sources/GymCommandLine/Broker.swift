@@ -52,7 +52,7 @@ struct Broker: ParsableCommand {
 
     func run() throws {
         let registry = CommandLineRegistry.current
-        for id in environments { _ = try reportingErrors { try registry.environment(id) } }
+        try checkServedEnvironments(environments, in: registry)
         for id in hostedEnvironments {
             guard !id.isEmpty, id.count <= 200, !id.contains(where: { $0.isWhitespace || $0.isNewline }) else {
                 throw CLIError("--hosted-env needs an environment id without spaces, such as ZigZag-v0, not \"\(id)\"")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import GymCore
 import GymStore
 import GymTransport
 
@@ -47,7 +48,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let registry = CommandLineRegistry.current
-        for id in environments { _ = try reportingErrors { try registry.environment(id) } }
+        try checkServedEnvironments(environments, in: registry)
         let store = try logging.store()
         defer { store?.close() }
         let settings = try serviceSettings(timeout: timeout, allowFiles: allowFiles, messageLimit: messageLimit, logging: logging, store: store,
@@ -64,6 +65,18 @@ struct Serve: ParsableCommand {
         server.stop()
         service.shutdown()
         print("Stopped.")
+    }
+}
+
+/// Checks the environments named with --env: each is registered, and a family member (`Command:<file>`,
+/// `Proxy:<file>`) is made once, so a spec file with a mistake stops the server at its start rather than
+/// failing every client.
+func checkServedEnvironments(_ ids: [String], in registry: Registry) throws {
+    for id in ids {
+        let entry = try reportingErrors { try registry.environment(id) }
+        if registry.families.contains(where: { id.hasPrefix($0.prefix) }) {
+            _ = try reportingErrors { try entry.make(EnvironmentOptions()) }
+        }
     }
 }
 

@@ -67,11 +67,20 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let sweep = try Self.load(file)
-            let runs = try sweep.expand(registry: CommandLineRegistry.current)
+            // With --remote the environments are the server's (it may serve ones this gym does not have):
+            // the sweep is expanded against them.
+            var remotePlacement: EvaluationPlacement?
+            if remote != nil {
+                remotePlacement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout,
+                                                          connectTimeout: connectTimeout, curve: try curve.settings())
+            }
+            defer { remotePlacement?.stop() }
+            let registry = remotePlacement?.registry ?? CommandLineRegistry.current
+            let runs = try sweep.expand(registry: registry)
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: database.path).deletingLastPathComponent(), withIntermediateDirectories: true)
             let store = try TrajectoryStore(path: database.path)
             defer { store.close() }
-            let plan = try SweepRunner(registry: CommandLineRegistry.current, store: store).plan(runs)
+            let plan = try SweepRunner(registry: registry, store: store).plan(runs)
             say("Sweep \(sweep.name): \(runs.count) runs of \(sweep.budget) evaluations — \(plan.complete.count) complete, \(plan.resume.count) to resume, \(plan.start.count) to start")
             if dryRun {
                 let resumed = Set(plan.resume.map(\.0.key)), done = Set(plan.complete.map(\.key))
@@ -80,8 +89,8 @@ struct SweepCommand: ParsableCommand {
                 }
                 return
             }
-            let placement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout,
-                                                    connectTimeout: connectTimeout, curve: try curve.settings())
+            let placement = try remotePlacement ?? EvaluationPlacement(remote: nil, workers: workers, evaluationTimeout: evaluationTimeout,
+                                                                       connectTimeout: connectTimeout, curve: try curve.settings())
             defer { placement.stop() }
             let local = workers == nil && remote == nil ? evaluationTimeout : nil
             let status = try SweepRunner(registry: placement.registry, store: store, evaluationTimeout: local).run(runs, jobs: jobs) { status, line in

@@ -381,13 +381,14 @@ class _Objective:
         self.text = objective
         head = objective.split(";")[0].strip()
         name, _, goal = head.rpartition(":")
+        if goal in ("min", "max") and name in names:
+            if ";" not in objective:
+                self.metric, self.sign = name, (-1.0 if goal == "min" else 1.0)
+            return
         if head.split(":")[0] in self.KINDS:
             return  # a formula over several metrics: the client scores it
-        if goal not in ("min", "max") or name not in names:
-            raise _Refusal("invalid_objective", f"objective {objective!r}: name a metric and min or max, such as "
-                           f"\"{names[0]}:min\"; the metrics are: {', '.join(names)}")
-        if ";" not in objective:
-            self.metric, self.sign = name, (-1.0 if goal == "min" else 1.0)
+        raise _Refusal("invalid_objective", f"objective {objective!r}: name a metric and min or max, such as "
+                       f"\"{names[0]}:min\"; the metrics are: {', '.join(names)}")
 
     def reward(self, evaluation, failure_reward):
         if evaluation["status"] != "ok":
