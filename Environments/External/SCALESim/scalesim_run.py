@@ -1,21 +1,23 @@
 """Runs SCALE-Sim once for DesignGym's SCALESim-v1 command environment.
 
-    python scalesim_run.py CONFIG TOPOLOGY OUTPUT_FOLDER
+    python3 scalesim_run.py PYTHON CONFIG TOPOLOGY OUTPUT_FOLDER
 
-SCALE-Sim's own command line always writes its cycle-by-cycle traces (large CSV files per layer); this
-runs the same simulation without them, and writes only its reports (COMPUTE_REPORT.csv,
-BANDWIDTH_REPORT.csv, DETAILED_ACCESS_REPORT.csv) into OUTPUT_FOLDER/<run name>/. SCALE-Sim also wants
-a layout file even when custom layouts are off (they are, in the config DesignGym writes): one is made
-from the topology's layer names, with every factor 1 and the orders SCALE-Sim's examples use.
+PYTHON is the interpreter that runs SCALE-Sim (SCALE-Sim 3.0.0 needs numpy < 2); `auto` means DesignGym's
+own .venv/scalesim when `make scalesim` has made it, else this Python. This script starts again under that
+interpreter, then runs the same simulation as SCALE-Sim's command line without its traces (large CSV
+files per layer), writing only its reports (COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv,
+DETAILED_ACCESS_REPORT.csv) into OUTPUT_FOLDER/<run name>/. SCALE-Sim also wants a layout file even when
+custom layouts are off (they are, in the config DesignGym writes): one is made from the topology's layer
+names, with every factor 1 and the orders SCALE-Sim's examples use.
 """
 
 import contextlib
 import os
 import sys
 
-# `make scalesim` installs SCALE-Sim 3.0.0 with the numpy it needs into .venv/scalesim at the top of the
-# repository; --option python=… names another Python.
+# `make scalesim` installs SCALE-Sim 3.0.0 with the numpy it needs here, at the top of the repository.
 OWN_ENVIRONMENT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".venv", "scalesim"))
+RUNNING = "--running"
 
 
 def usable_scalesim():
@@ -30,16 +32,17 @@ def usable_scalesim():
     return None
 
 
-def use_a_python_that_works():
-    problem = usable_scalesim()
-    if problem is None:
-        return
-    own = os.path.join(OWN_ENVIRONMENT, "bin", "python")
-    # A virtual environment's python is a link to the base interpreter: compare prefixes, not executables.
-    if os.path.exists(own) and os.path.realpath(sys.prefix) != os.path.realpath(OWN_ENVIRONMENT):
-        os.execv(own, [own] + sys.argv)
-    sys.exit(f"{sys.executable}: {problem}. Run `make scalesim` in DesignGym's folder (it installs scalesim==3.0.0 "
-             f"and numpy==1.26.4 into .venv/scalesim), or give a Python that has them: --option python=PATH")
+def start_under_the_chosen_python():
+    """Starts this script again under the Python the PYTHON argument names."""
+    chosen = sys.argv[1]
+    if chosen == "auto":
+        own = os.path.join(OWN_ENVIRONMENT, "bin", "python")
+        chosen = own if os.path.exists(own) else sys.executable
+    try:
+        os.execv(chosen, [chosen, os.path.abspath(__file__), RUNNING] + sys.argv[2:])
+    except OSError as error:
+        sys.exit(f"cannot run the Python {chosen!r} given with --option python=…: {error.strerror}")
+
 
 LAYOUT_HEADER = ("Layer name, IFMAP Height Intraline Factor, IFMAP Width Intraline Factor, Filter Height Intraline Factor, "
                  "Filter Width Intraline Factor, Channel Intraline Factor, Num Filter Intraline Factor, IFMAP Height Intraline Order, "
@@ -50,10 +53,15 @@ LAYOUT_HEADER = ("Layer name, IFMAP Height Intraline Factor, IFMAP Width Intrali
 
 
 def main():
-    use_a_python_that_works()
+    if sys.argv[1:2] != [RUNNING]:
+        start_under_the_chosen_python()
+    problem = usable_scalesim()
+    if problem:
+        sys.exit(f"{sys.executable}: {problem}. Run `make scalesim` in DesignGym's folder (it installs scalesim==3.0.0 "
+                 f"and numpy==1.26.4 into .venv/scalesim), or give a Python that has them: --option python=PATH")
     from scalesim.scale_sim import scalesim
 
-    config, topology, output = sys.argv[1:4]
+    config, topology, output = sys.argv[2:5]
     layout = os.path.join(output, "layout.csv")
     os.makedirs(output, exist_ok=True)
     with open(topology) as source, open(layout, "w") as target:
