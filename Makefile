@@ -47,12 +47,13 @@ $(SCALESIM_VENV)/installed: Environments/External/SCALESim/requirements.txt
 
 # Swift tests on an optimised build (no target sets unsafe flags, so the speed comes from here), then the
 # Python client's tests against a real `gym serve` (built by `swift test`), then `gym report`'s page in
-# headless Chromium. The Python tests run SCALE-Sim and ZigZag (pinned versions) end to end.
+# headless Chromium. The Python tests run SCALE-Sim and ZigZag (pinned versions) end to end; the
+# last builds Examples/CustomGym, a package of one's own, against this checkout.
 test: setup-test scalesim
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r Agents/python/requirements-test.txt "./Agents/python[test,examples]"
 	GYM_BIN=$(CURDIR)/.build/release/gym $(PYTHON) -m pytest Agents/python/tests -q -p no:cacheprovider -W ignore::UserWarning
-	GYM_BIN=$(CURDIR)/.build/release/gym $(PYTHON) -m pytest Tests/browser -q -p no:cacheprovider
+	GYM_BIN=$(CURDIR)/.build/release/gym $(PYTHON) -m pytest Tests/browser Tests/package -q -p no:cacheprovider
 
 # Conformance checks of every registered environment and agent, from the command line.
 check: build
