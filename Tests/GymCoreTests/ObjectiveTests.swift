@@ -185,3 +185,28 @@ import Testing
         #expect { try Objective.parse("teapot:a=1") } throws: { "\($0)".contains("'teapot' is not a kind") }
     }
 }
+
+/// How an evaluation from another process is checked against the metrics an environment declares.
+@Suite struct CheckedEvaluationTests {
+    let declared = [MetricSpec(name: "latency", unit: "s", goal: .minimize), MetricSpec(name: "energy", unit: "J", goal: .minimize)]
+
+    @Test func okWithEveryMetricStaysOk() {
+        let evaluation = Evaluation(metrics: ["latency": 2, "energy": 3])
+        #expect(evaluation.checked(against: declared, from: "the host") == evaluation)
+    }
+
+    @Test func okWithoutAMetricOrWithABadOneFails() {
+        let missing = Evaluation(metrics: ["latency": 2]).checked(against: declared, from: "the host")
+        #expect(missing.status == .failed)
+        #expect(missing.message == "the host reported an ok evaluation, but it lacks metric 'energy'")
+        let infinite = Evaluation(metrics: ["latency": .infinity, "energy": 1]).checked(against: declared, from: "the host")
+        #expect(infinite.status == .failed && infinite.message?.contains("'latency' is inf") == true)
+        let extra = Evaluation(metrics: ["latency": 1, "energy": 1, "area": 4]).checked(against: declared, from: "the host")
+        #expect(extra.status == .failed && extra.message?.contains("'area'") == true)
+    }
+
+    @Test func unsuccessfulEvaluationsPassAsTheyAre() {
+        let failed = Evaluation.unsuccessful(.infeasible, message: "too big")
+        #expect(failed.checked(against: declared, from: "the host") == failed)
+    }
+}

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import gym
+from conftest import gym, gym_binary
 
 import designgym as dg
 from designgym.host import Host
@@ -219,3 +219,21 @@ def test_a_served_command_environment_is_only_what_the_operator_named(serve, tmp
     session = dg.Client(named.endpoint).open(f"Command:{spec}")
     [evaluation] = session.evaluate([{"x": 7}])
     assert evaluation["status"] == "ok" and evaluation["metrics"] == {"y": 7.0}
+
+
+def test_a_broker_serves_a_command_environment_with_its_workers(serve, tmp_path):
+    spec = tmp_path / "square.yaml"
+    spec.write_text(
+        "id: Square-v1\nsummary: squares x\nparameters: [{name: x, type: integer, lower: 0, upper: 9, default: 1}]\n"
+        "metrics: [{name: y, unit: '1', goal: minimize}]\nrun: {command: [sh, -c, 'echo y=$(( {x} * {x} ))']}\n"
+        "metrics_from: {y: {regex: 'y=([0-9]+)'}}\n")
+    broker = serve("--env", f"Command:{spec}", command="broker")
+    worker = subprocess.Popen([gym_binary(), "worker", "--connect", broker.workers_endpoint],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        session = dg.Client(broker.endpoint).open(f"Command:{spec}")
+        evaluations = session.evaluate([{"x": 3}, {"x": 7}])
+        assert [e["metrics"] for e in evaluations] == [{"y": 9.0}, {"y": 49.0}]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
