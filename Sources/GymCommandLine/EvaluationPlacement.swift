@@ -1,6 +1,37 @@
+import ArgumentParser
 import Foundation
 import GymCore
 import GymTransport
+
+/// Where `gym run` and `gym sweep` evaluate: `--remote`, `--workers` and their settings.
+struct PlacementOptions: ParsableArguments {
+    @Option(help: "Evaluate on a server or broker at this endpoint (gym serve, gym broker; docs/SCALE_OUT.md) instead of in this process.")
+    var remote: String?
+
+    @Option(parsing: .unconditional, help: "Evaluate in this many local worker processes (the broker's machinery); a worker that dies is replaced and its evaluation re-run.")
+    var workers: Int?
+
+    @Option(parsing: .unconditional, help: "Seconds an evaluation may run before it is recorded as a timeout (with --workers, its worker is replaced).")
+    var evaluationTimeout: Double?
+
+    @Option(parsing: .unconditional, help: "With --remote: seconds to wait for the server to answer at all before giving up.")
+    var connectTimeout: Double = GymClient.defaultConnectTimeout
+
+    @OptionGroup var curve: CurveClientOptions
+
+    func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, not \(workers)") }
+    }
+
+    /// Starts what these options ask for (workers, a connection's settings); `stop()` it when done.
+    func make() throws -> EvaluationPlacement {
+        try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout, connectTimeout: connectTimeout,
+                                curve: try curve.settings())
+    }
+
+    /// The time limit this process enforces on its own evaluations: with workers or a server, they do.
+    var evaluationTimeoutHere: Double? { workers == nil && remote == nil ? evaluationTimeout : nil }
+}
 
 /// Where evaluations run: in this process, on a server or broker (`--remote`), or in local worker
 /// processes (`--workers`, the broker's machinery in this process). `registry` makes environments that

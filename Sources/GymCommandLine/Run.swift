@@ -45,15 +45,6 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: "Evaluations run at once (default 1, or the number of --workers).")
     var parallel: Int?
 
-    @Option(parsing: .unconditional, help: "Evaluate in this many local worker processes (the broker's machinery); a worker that dies is replaced and its evaluation re-run.")
-    var workers: Int?
-
-    @Option(parsing: .unconditional, help: "Seconds an evaluation may run before it is recorded as a timeout (with --workers, its worker is replaced).")
-    var evaluationTimeout: Double?
-
-    @Option(parsing: .unconditional, help: "With --remote: seconds to wait for the server to answer at all before giving up.")
-    var connectTimeout: Double = GymClient.defaultConnectTimeout
-
     @Option(parsing: .unconditional, help: "Master seed, a whole number from 0 to 2^64 − 1; the agent's and environment's seeds derive from it.")
     var seed: UInt64 = 0
 
@@ -66,13 +57,10 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: "Continue the stopped or killed experiment with this id to its budget (other settings are the stored ones).")
     var resume: Int64?
 
-    @Option(help: "Evaluate on a DesignGym server at this endpoint (see `gym serve`) instead of in this process.")
-    var remote: String?
-
     @Option(help: "Progress display: \(ProgressStyle.allCases.map(\.rawValue).joined(separator: ", ")).")
     var progress: ProgressStyle = .auto
 
-    @OptionGroup var curve: CurveClientOptions
+    @OptionGroup var placement: PlacementOptions
     @OptionGroup var selection: EnvironmentSelection
     @OptionGroup var objectiveSelection: ObjectiveSelection
     @OptionGroup var database: DatabaseOption
@@ -81,20 +69,18 @@ struct Run: ParsableCommand {
         if let budget, budget < 1 { throw ValidationError("--budget is a number of evaluations of at least 1, not \(budget)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
         if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1, not \(parallel)") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, not \(workers)") }
         if let timeLimit { _ = try parseDuration(timeLimit) }
     }
 
     func run() throws {
         let store = try reportingErrors { try TrajectoryStore(path: database.path) }
         defer { store.close() }
-        let placement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout,
-                                                connectTimeout: connectTimeout, curve: try curve.settings())
-        defer { placement.stop() }
-        let registry = placement.registry
+        let evaluations = try placement.make()
+        defer { evaluations.stop() }
+        let registry = evaluations.registry
         let runner = ExperimentRunner(registry: registry, store: store)
         // Without workers, the time limit is checked by the simulation itself (it stops at its next check).
-        if workers == nil { runner.evaluationTimeout = evaluationTimeout }
+        runner.evaluationTimeout = placement.evaluationTimeoutHere
         let reporter = ProgressReporter(style: progress)
         let signals = ReceivedSignal()
         let interrupt = installInterruptHandler(runner, signals)
@@ -111,7 +97,7 @@ struct Run: ParsableCommand {
                 environmentID: environment, environmentOptions: options, objective: try objectiveSelection.objective(for: spec),
                 agentID: agent, hyperparameters: try keyValues(hyperparameters, what: "--hyperparameter").mapValues(parameterValue),
                 seed: seed, budget: Budget(evaluations: budget ?? (timeLimit == nil ? 200 : nil), seconds: try timeLimit.map(parseDuration)),
-                batchSize: batchSize ?? workers ?? 1, parallelism: parallel ?? workers ?? 1, usesCache: !noCache, name: name)
+                batchSize: batchSize ?? placement.workers ?? 1, parallelism: parallel ?? placement.workers ?? 1, usesCache: !noCache, name: name)
             return try runner.run(configuration) { reporter.update($0) }
         }
         reporter.finish()

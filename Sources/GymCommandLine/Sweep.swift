@@ -43,25 +43,12 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "List the runs and what would happen to each, and run nothing.")
     var dryRun = false
 
-    @Option(help: "Evaluate on a server or broker at this endpoint (see `gym broker`; docs/SCALE_OUT.md) instead of in this process.")
-    var remote: String?
-
-    @Option(parsing: .unconditional, help: "Evaluate in this many local worker processes, shared by the runs.")
-    var workers: Int?
-
-    @Option(parsing: .unconditional, help: "Seconds an evaluation may run before it is recorded as a timeout (with --workers, its worker is replaced).")
-    var evaluationTimeout: Double?
-
-    @Option(parsing: .unconditional, help: "With --remote: seconds to wait for the server to answer at all before giving up.")
-    var connectTimeout: Double = GymClient.defaultConnectTimeout
-
-    @OptionGroup var curve: CurveClientOptions
+    @OptionGroup var placement: PlacementOptions
 
     @OptionGroup var database: DatabaseOption
 
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1, not \(jobs)") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, not \(workers)") }
     }
 
     func run() throws {
@@ -69,11 +56,7 @@ struct SweepCommand: ParsableCommand {
             let sweep = try Self.load(file)
             // With --remote the environments are the server's (it may serve ones this gym does not have):
             // the sweep is expanded against them.
-            var remotePlacement: EvaluationPlacement?
-            if remote != nil {
-                remotePlacement = try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout,
-                                                          connectTimeout: connectTimeout, curve: try curve.settings())
-            }
+            let remotePlacement = placement.remote == nil ? nil : try placement.make()
             defer { remotePlacement?.stop() }
             let registry = remotePlacement?.registry ?? CommandLineRegistry.current
             let runs = try sweep.expand(registry: registry)
@@ -89,11 +72,10 @@ struct SweepCommand: ParsableCommand {
                 }
                 return
             }
-            let placement = try remotePlacement ?? EvaluationPlacement(remote: nil, workers: workers, evaluationTimeout: evaluationTimeout,
-                                                                       connectTimeout: connectTimeout, curve: try curve.settings())
-            defer { placement.stop() }
-            let local = workers == nil && remote == nil ? evaluationTimeout : nil
-            let status = try SweepRunner(registry: placement.registry, store: store, evaluationTimeout: local).run(runs, jobs: jobs) { status, line in
+            let evaluations = try remotePlacement ?? placement.make()
+            defer { if remotePlacement == nil { evaluations.stop() } }
+            let status = try SweepRunner(registry: evaluations.registry, store: store, evaluationTimeout: placement.evaluationTimeoutHere)
+                .run(runs, jobs: jobs) { status, line in
                 let left = status.remaining.map { String(format: ", about %.0f s left", $0) } ?? ""
                 FileHandle.standardOutput.write(Data("[\(status.done)/\(status.total) done, \(status.running) running, \(status.failed) failed\(left)] \(line)\n".utf8))
             }
