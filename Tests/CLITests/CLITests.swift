@@ -23,7 +23,7 @@ import Testing
         let environments = listing["environments"]!.map { $0["id"]! }
         #expect(environments.contains("Branin-v0") && environments.contains("ZDT1-v0"))
         #expect(listing["agents"]!.map { $0["id"]! }.contains("random-walker"))
-        #expect(listing["families"]!.map { $0["id"]! } == ["Proxy:<file>"])
+        #expect(listing["families"]!.map { $0["id"]! } == ["Proxy:<file>", "Command:<spec file>"])
         #expect(try GymProcess.run(["list"]).output.contains("Proxy:<file>"))
 
         let describe = try GymProcess.run(["describe", "Knapsack-v0", "--json"])

@@ -55,7 +55,7 @@ func specText(run: String, metricsFrom: String, extra: String = "") -> String {
         let script = """
             #!/bin/sh
             x=$(sed -e 's/.*"x":\\([-0-9.e]*\\).*/\\1/' "$1")
-            echo "starting in $(pwd)"
+            pwd > "$(dirname "$0")/workdir.txt"
             echo "{\\"loss\\": $(echo "($x - 1)^2 + $2" | bc -l), \\"cost\\": $(echo "$x * $3" | bc -l), \\"from_env\\": $TOY_GAIN}"
             """
         let folder = try SpecFolder([
@@ -73,9 +73,9 @@ func specText(run: String, metricsFrom: String, extra: String = "") -> String {
         #expect(evaluation.metrics == ["loss": 7, "cost": 6])
         #expect(environment.spec.id == "Command:\(folder.spec)" && environment.spec.summary.hasPrefix("Toy-v1: "))
         // Every evaluation gets a working directory of its own, removed afterwards.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
-            .filter { $0.hasPrefix("designgym-command-") }
-        #expect(leftovers.isEmpty, "\(leftovers)")
+        let workdir = try String(contentsOfFile: folder.path + "/workdir.txt", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(URL(fileURLWithPath: workdir).lastPathComponent.hasPrefix("designgym-command-"), "\(workdir)")
+        #expect(!FileManager.default.fileExists(atPath: workdir), "\(workdir) was left behind")
         let issues = EnvironmentConformance.check(EnvironmentEntry(id: environment.spec.id, summary: "") { try folder.environment($0) }, samples: 4)
         #expect(issues.isEmpty, "\(issues.map(\.description))")
     }

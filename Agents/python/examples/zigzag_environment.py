@@ -31,6 +31,7 @@ or as workers of a broker, evaluating in parallel:
 """
 
 import argparse
+import atexit
 import contextlib
 import copy
 import fcntl
@@ -103,8 +104,13 @@ class BufferCosts:
 
     def __init__(self):
         cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        self.folder = os.path.join(cache, "designgym", f"zigzag-{zigzag.__version__ if hasattr(zigzag, '__version__') else '3.9.1'}-cacti")
+        self.folder = os.path.join(cache, "designgym", "zigzag-3.9.1-cacti")
         self.memo = {}
+        # ZigZag's front end runs its CACTI script with `python` from PATH: make that this interpreter.
+        shim = tempfile.mkdtemp(prefix="designgym-zigzag-python-")
+        os.symlink(sys.executable, os.path.join(shim, "python"))
+        os.environ["PATH"] = shim + os.pathsep + os.environ.get("PATH", "")
+        atexit.register(shutil.rmtree, shim, True)
 
     def _prepare(self):
         if os.path.exists(os.path.join(self.folder, "cacti_top.py")):
