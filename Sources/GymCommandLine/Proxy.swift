@@ -144,13 +144,19 @@ struct ProxyTrain: ParsableCommand {
             for metric in chosen where spec.metric(named: metric) == nil {
                 throw CLIError("\(environment) has no metric '\(metric)'; its metrics are: \(spec.metrics.map(\.name).joined(separator: ", "))")
             }
-            let records = try store.experiments(environment: environment).filter { record in
+            let matching = try store.experiments(environment: environment).filter { record in
                 record.workload == spec.workload && record.environmentOptions.values == values
                     && (experiments.isEmpty || experiments.contains(record.id ?? -1))
                     && (agents.isEmpty || agents.contains(record.agentID))
             }
-            guard !records.isEmpty else {
+            guard !matching.isEmpty else {
                 throw CLIError("no experiments of \(environment) (workload \(spec.workload)\(values.isEmpty ? "" : ", options \(values)")) in \(database.path) match; run some first with gym run --env \(environment)")
+            }
+            // A command environment whose spec or scripts changed since measures something else: only
+            // experiments of the current revision train its proxy.
+            let records = matching.filter { $0.environmentSpec.revision == spec.revision }
+            guard !records.isEmpty else {
+                throw CLIError("the \(matching.count) matching experiment(s) of \(environment) ran an earlier revision of it (its spec or the files it depends on changed since); run some with the current one first")
             }
             var trialsByAgent: [(agent: String, trials: [Trial])] = []
             for record in records { trialsByAgent.append((record.agentID, try store.trials(experiment: record.id!, statuses: [.ok]))) }
