@@ -2,8 +2,9 @@ import Accelerator
 import Dispatch
 import Foundation
 import GymCore
+import LinearAlgebra
 
-/// `Supernet-v0`: subnets of a weight-shared supernet that the environment trains itself on the UCI
+/// `Supernet-v1`: subnets of a weight-shared supernet that the environment trains itself on the UCI
 /// digits, evaluated with the weights they inherit.
 ///
 /// The supernet is trained once per (seed, sampler, epochs) and cached on disk under the user's cache
@@ -14,9 +15,10 @@ import GymCore
 /// of the subnet's layers on an `Accelerator-v0` architecture (each layer mapped by its mapper) at 200 MHz,
 /// for NAS–accelerator co-design.
 public struct SupernetEnvironment: Environment {
-    public static let id = "Supernet-v0"
-    /// Bumped whenever the network, the data split or the training changes the weights.
-    static let modelVersion = 1
+    public static let id = "Supernet-v1"
+    /// Bumped whenever the network, the data split or the training code changes the weights (2: single
+    /// precision, global max pooling, batches of 32 at 5·10⁻³, batches split in two parts).
+    static let modelVersion = 2
     static let testCount = 360
 
     static func metrics(measuredLatency: Bool) -> [MetricSpec] {
@@ -67,6 +69,10 @@ public struct SupernetEnvironment: Environment {
             options: [
                 OptionSpec(key: "sampler", summary: "training sampler: \(SupernetSampler.allCases.map(\.rawValue).joined(separator: ", "))", defaultValue: "sandwich"),
                 OptionSpec(key: "epochs", summary: "training epochs", defaultValue: "20"),
+                OptionSpec(key: "subset", summary: "RS2: the fraction of the training images each epoch trains on, a fresh random subset each epoch (0 < f ≤ 1)",
+                           defaultValue: "1"),
+                OptionSpec(key: "subset_sampling", summary: "RS2's subsets across epochs: without (replacement: no image repeats until all were used) or with",
+                           defaultValue: "without"),
                 OptionSpec(key: "training_seed", summary: "seed of the weights and the batches (the data split is fixed)", defaultValue: "0"),
                 OptionSpec(key: "cache_dir", summary: "where trained supernets are kept (default: the user's cache directory)",
                            kind: .hostSetting),
@@ -106,7 +112,13 @@ public struct SupernetEnvironment: Environment {
         guard let seed = UInt64(values["training_seed"] ?? "0") else {
             throw EnvironmentError.invalidOption(key: "training_seed", value: values["training_seed"]!, reason: "expected a whole number ≥ 0")
         }
-        trainer = SupernetTrainer(sampler: sampler, epochs: epochs)
+        guard let fraction = Double(values["subset"] ?? "1"), fraction > 0, fraction <= 1 else {
+            throw EnvironmentError.invalidOption(key: "subset", value: values["subset"]!, reason: "expected a fraction above 0 and at most 1")
+        }
+        guard let sampling = SupernetTrainer.SubsetSampling(rawValue: values["subset_sampling"] ?? "without") else {
+            throw EnvironmentError.invalidOption(key: "subset_sampling", value: values["subset_sampling"]!, reason: "expected without or with")
+        }
+        trainer = SupernetTrainer(sampler: sampler, epochs: epochs, subsetFraction: fraction, subsetSampling: sampling)
         trainingSeed = seed
         if let directory = values["cache_dir"] {
             cacheDirectory = URL(fileURLWithPath: directory)
@@ -130,11 +142,12 @@ public struct SupernetEnvironment: Environment {
     var trainingKey: String {
         let text = "supernet v\(Self.modelVersion) sampler=\(trainer.sampler.rawValue) epochs=\(trainer.epochs) batch=\(trainer.batchSize) "
             + "rate=\(trainer.learningRate) seed=\(trainingSeed) split=\(Self.testCount)/1"
+            + (trainer.subsetFraction < 1 ? " subset=\(trainer.subsetFraction) \(trainer.subsetSampling.rawValue)" : "")
         return String(SHA256.hexDigest(Array(text.utf8)).prefix(16))
     }
 
     /// The trained supernet, from memory, from the disk cache, or trained now (progress on standard error).
-    public func trained() throws -> (model: Supernet, test: (images: [[Double]], labels: [Int])) {
+    public func trained() throws -> (model: Supernet<Float>, test: (images: [[Double]], labels: [Int])) {
         let digits = try Digits.bundled()
         let split = digits.split(testCount: Self.testCount, seed: 1)
         let test = (split.test.map { digits.images[$0] }, split.test.map { digits.labels[$0] })
@@ -144,9 +157,9 @@ public struct SupernetEnvironment: Environment {
         defer { Self.cache.lock.unlock() }
         if let model = Self.cache.models[key] { return (model, test) }
         let file = cacheDirectory.appendingPathComponent("\(key).json")
-        func cached() -> Supernet? {
+        func cached() -> Supernet<Float>? {
             guard let data = try? Data(contentsOf: file) else { return nil }
-            return try? JSONDecoder().decode(Supernet.self, from: data)
+            return try? JSONDecoder().decode(Supernet<Float>.self, from: data)
         }
         if let model = cached() {
             Self.cache.models[key] = model
@@ -195,11 +208,11 @@ public struct SupernetEnvironment: Environment {
     /// The subnet's layers as accelerator layers (its convolutions and classifier), each mapped by the
     /// accelerator's mapper (energy-delay, row stationary); the total cycles.
     static func acceleratorLayers(_ subnet: Subnet) -> [Layer] {
-        var layers = [Layer.convolution("stem", 1, Supernet.stemChannels, size: subnet.resolution, kernel: 3)]
+        var layers = [Layer.convolution("stem", 1, SupernetShape.stemChannels, size: subnet.resolution, kernel: 3)]
         for conv in subnet.convolutions {
             layers.append(.convolution("stage\(conv.stage + 1)_block\(conv.block + 1)", conv.inputs, conv.outputs, size: conv.side, kernel: conv.kernel))
         }
-        layers.append(.fullyConnected("classifier", inputs: subnet.widths[1], outputs: Supernet.classes))
+        layers.append(.fullyConnected("classifier", inputs: subnet.widths[1], outputs: SupernetShape.classes))
         return layers
     }
 
@@ -217,7 +230,7 @@ public struct SupernetEnvironment: Environment {
 
     private final class Cache: @unchecked Sendable {
         let lock = NSLock()
-        var models: [String: Supernet] = [:]
+        var models: [String: Supernet<Float>] = [:]
     }
 
     private static let cache = Cache()
@@ -233,12 +246,14 @@ public struct SupernetEnvironment: Environment {
         } else {
             // The median of 15 single-image forward passes after one warm-up.
             let image = [test.images[0]]
-            _ = model.forward(subnet, images: image)
+            let workspace = Workspace<Float>()
+            workspace.recycle(model.forward(subnet, images: image, workspace: workspace))
             var timings: [Double] = []
             for _ in 0..<15 {
                 let start = DispatchTime.now().uptimeNanoseconds
-                _ = model.forward(subnet, images: image)
+                let pass = model.forward(subnet, images: image, workspace: workspace)
                 timings.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3)
+                workspace.recycle(pass)
             }
             timings.sort()
             latency = timings[7]

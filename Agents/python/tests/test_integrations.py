@@ -101,5 +101,5 @@ def test_a_failure_is_never_a_silent_reward():
 
 
 def test_every_served_environment_is_registered():
-    for environment in ["Branin-v0", "MemoryController-v0", "Accelerator-v0", "Supernet-v0"]:
+    for environment in ["Branin-v0", "MemoryController-v0", "Accelerator-v0", "Supernet-v1"]:
         assert f"designgym/{environment}" in gymnasium.registry
