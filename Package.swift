@@ -61,6 +61,7 @@ let package = Package(
 
         .target(name: "Supernet", dependencies: ["GymCore", "LinearAlgebra", "Accelerator"], path: "Environments/Supernet",
                 exclude: ["Resources/NOTICE.md"], resources: [.copy("Resources")]),
+        .target(name: "CoDesign", dependencies: ["GymCore", "Accelerator", "Supernet"], path: "Environments/CoDesign"),
 
         // Agents: one target per search algorithm.
         .target(name: "RandomSearch", dependencies: ["GymCore"], path: "Agents/RandomSearch"),
@@ -73,7 +74,7 @@ let package = Package(
         .target(name: "GymCatalog", dependencies: [
             "GymCore", "SyntheticEnvironments", "DiffusionSampler", "MemoryController", "RandomSearch", "GeneticAlgorithm", "AntColony",
             "BayesianOptimization", "ReinforcementLearning", "ProxyModels", "Accelerator", "NASBench201", "Supernet",
-            "ExternalEnvironments",
+            "CoDesign", "ExternalEnvironments",
         ]),
         // Conformance checks reused by the tests of every environment and agent.
         .target(name: "GymTestSupport", dependencies: ["GymCore", "GymTransport"]),
@@ -100,6 +101,7 @@ let package = Package(
         .testTarget(name: "AcceleratorTests", dependencies: ["Accelerator", "GymCore"]),
         .testTarget(name: "NASBench201Tests", dependencies: ["NASBench201", "GymCore"]),
         .testTarget(name: "SupernetTests", dependencies: ["Supernet", "GymCore", "LinearAlgebra"]),
+        .testTarget(name: "CoDesignTests", dependencies: ["CoDesign", "Supernet", "Accelerator", "GymCore"]),
         .testTarget(name: "ProxyModelsTests", dependencies: ["ProxyModels", "GymCatalog", "GymTestSupport", "GymCore"]),
         .testTarget(name: "RandomSearchTests", dependencies: ["RandomSearch", "GymCore"]),
         .testTarget(name: "AgentQualityTests", dependencies: ["GeneticAlgorithm", "AntColony", "BayesianOptimization", "ReinforcementLearning", "GymCatalog", "Experiments", "GymStore", "GymCore"]),

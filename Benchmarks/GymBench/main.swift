@@ -68,7 +68,7 @@ try measure("export CSV", unit: "trials", count: 20_000) {
     try store.export(ExportFilter(experiments: [last]), format: .csv) { bytes += $0.utf8.count }
 }
 
-// DiffusionSampler-v0: the reference solution (aim ≤ 2 s) and one evaluation of 4,000 samples at NFE 20 (aim ≤ 20 ms).
+// DiffusionSampler-v1: the reference solution (aim ≤ 2 s) and one evaluation of 4,000 samples at NFE 20 (aim ≤ 20 ms).
 for workload in ["2d", "8d"] {
     let mixture: GaussianMixture = workload == "2d" ? .twoDimensional : .eightDimensional
     let denoiser = MixtureDenoiser(mixture: mixture)

@@ -155,17 +155,7 @@ public struct AcceleratorEnvironment: Environment {
             mappings = nil
         }
 
-        guard let objective = MappingObjective(rawValue: values["mapper_objective"] ?? "energy-delay") else {
-            throw fail("mapper_objective", "expected one of \(MappingObjective.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        func whole(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
-            guard let text = values[key] else { return fallback }
-            guard let value = Int(text), range.contains(value) else { throw fail(key, "expected a whole number from \(range.lowerBound) to \(range.upperBound)") }
-            return value
-        }
-        mapper = Mapper(objective: objective, restarts: try whole("mapper_restarts", 6, 1...1000), steps: try whole("mapper_steps", 250, 0...1_000_000))
-        guard let clock = Double(values["clock_mhz"] ?? "200"), clock > 0, clock.isFinite else { throw fail("clock_mhz", "expected a positive number") }
-        clockMHz = clock
+        (mapper, clockMHz) = try Self.mapperOptions(values)
 
         // The workload.
         if isFile {
@@ -229,9 +219,32 @@ public struct AcceleratorEnvironment: Environment {
         return baseline
     }
 
+    /// The mapper and the clock that the options `mapper_objective`, `mapper_restarts`, `mapper_steps` and
+    /// `clock_mhz` set (the others are left alone).
+    public static func mapperOptions(_ values: [String: String]) throws -> (mapper: Mapper, clockMHz: Double) {
+        func fail(_ key: String, _ reason: String) -> EnvironmentError {
+            EnvironmentError.invalidOption(key: key, value: values[key] ?? "", reason: reason)
+        }
+        guard let objective = MappingObjective(rawValue: values["mapper_objective"] ?? "energy-delay") else {
+            throw fail("mapper_objective", "expected one of \(MappingObjective.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        func whole(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let text = values[key] else { return fallback }
+            guard let value = Int(text), range.contains(value) else { throw fail(key, "expected a whole number from \(range.lowerBound) to \(range.upperBound)") }
+            return value
+        }
+        let mapper = Mapper(objective: objective, restarts: try whole("mapper_restarts", 6, 1...1000), steps: try whole("mapper_steps", 250, 0...1_000_000))
+        guard let clock = Double(values["clock_mhz"] ?? "200"), clock > 0, clock.isFinite else { throw fail("clock_mhz", "expected a positive number") }
+        return (mapper, clock)
+    }
+
     /// The architecture a design describes (the fixed one when given).
     public func architecture(for design: Design) -> Architecture {
-        if let fixedArchitecture { return fixedArchitecture }
+        fixedArchitecture ?? Self.templateArchitecture(for: design)
+    }
+
+    /// The Eyeriss-like template's architecture for a design of `templateSpace`.
+    public static func templateArchitecture(for design: Design) -> Architecture {
         func number(_ name: String) -> Int { design[name]?.number.map { Int($0) } ?? 0 }
         func text(_ name: String) -> String { design[name]?.string ?? "" }
         let columns = number("mesh_x"), rows = number("num_pes") / max(1, number("mesh_x"))
@@ -255,8 +268,19 @@ public struct AcceleratorEnvironment: Environment {
     /// mapping makes the design infeasible, naming the layer.
     public func evaluate(_ design: Design) throws -> Evaluation {
         let design = try spec.space.validate(design)
-        let architecture = architecture(for: design)
         let dataflow = Dataflow(rawValue: design["dataflow"]?.string ?? "") ?? .rowStationary
+        return try Self.evaluate(network, on: architecture(for: design), dataflow: dataflow, mappings: mappings, mapper: mapper, clockMHz: clockMHz)
+    }
+
+    /// `network` on `architecture`: every layer mapped by `mapper` (for the dataflow; layers of one shape
+    /// once), or given its mapping, and the costs summed into the environment's metrics.
+    public static func evaluate(_ network: Network, on architecture: Architecture, dataflow: Dataflow, mapper: Mapper,
+                                clockMHz: Double) throws -> Evaluation {
+        try evaluate(network, on: architecture, dataflow: dataflow, mappings: nil, mapper: mapper, clockMHz: clockMHz)
+    }
+
+    static func evaluate(_ network: Network, on architecture: Architecture, dataflow: Dataflow, mappings: MappingSource?, mapper: Mapper,
+                         clockMHz: Double) throws -> Evaluation {
         var costs: [LayerCost] = []
         var mapped: [[Int]: [Int]] = [:]  // layers of the same shape are mapped once
         var mappingsUsed: [Mapping] = []
@@ -271,7 +295,7 @@ public struct AcceleratorEnvironment: Environment {
                     costs.append(try CostModel.evaluate(layer, mapping: byLayer[layer.name]!, on: architecture))
                     mappingsUsed.append(byLayer[layer.name]!)
                 case nil:
-                    let key = Self.shapeKey(layer)
+                    let key = shapeKey(layer)
                     if let earlier = mapped[key]?.first {
                         var cost = costs[earlier]
                         cost.layer = layer.name
@@ -292,7 +316,7 @@ public struct AcceleratorEnvironment: Environment {
                 throw EnvironmentError.invalidOption(key: "mapping", value: "", reason: "layer \(layer.name): \(error.description)")
             }
         }
-        return Self.report(costs, mappings: mappingsUsed, architecture: architecture, clockMHz: clockMHz)
+        return report(costs, mappings: mappingsUsed, architecture: architecture, clockMHz: clockMHz)
     }
 
     static func shapeKey(_ layer: Layer) -> [Int] {

@@ -1,9 +1,9 @@
 import Foundation
 import GymCore
 
-/// `DiffusionSampler-v0`: search diffusion ODE solver schedules (NFE, solver, order, spacing, corrector)
-/// on a Gaussian mixture whose score is exact, scored against a very accurate solution of the same ODE
-/// and against the true data.
+/// `DiffusionSampler-v1`: search diffusion ODE solver schedules (NFE, solver, order, spacing, corrector,
+/// DC-Solver's compensation) on a Gaussian mixture whose score is exact, scored against a very accurate
+/// solution of the same ODE and against the true data.
 ///
 /// Metrics: `l2`, the mean over samples of ‖x_solver − x_ref‖₂ against the RK4 reference solution
 /// (computed once per workload and sample count, and kept in memory); `sw2`, the sliced 2-Wasserstein
@@ -12,7 +12,7 @@ import GymCore
 /// deterministic and comparable across implementations.
 public struct DiffusionSamplerEnvironment: Environment {
     /// The versioned id.
-    public static let id = "DiffusionSampler-v0"
+    public static let id = "DiffusionSampler-v1"
 
     /// The parameter space.
     public static let space = ParameterSpace([
@@ -28,6 +28,9 @@ public struct DiffusionSamplerEnvironment: Environment {
         .real("second_difference_scale", 0.5...2.5, default: 1,
               summary: "scale of DPM-Solver++(3M)'s second difference D2 (1: common form; 2: order ≈ 3)"),
         .real("karras_rho", 1...10, default: 7, summary: "ρ of the Karras spacing"),
+        .real("dc_ratio", 0.5...1.5, default: 1,
+              summary: "DC-Solver's compensation ratio ρ at the first compensated step of DPM-Solver++ and UniPC (1: none); others ignore it"),
+        .real("dc_slope", -0.5...0.5, default: 0, summary: "change of the compensation ratio from the first compensated step to the last"),
     ])
 
     /// The metrics.
@@ -141,7 +144,8 @@ public struct DiffusionSamplerEnvironment: Environment {
             nfe: Int(design["nfe"]!.number!), solver: Solver(rawValue: design["solver"]!.string!)!,
             order: Int(design["order"]!.number!), spacing: Spacing(rawValue: design["spacing"]!.string!)!,
             corrector: design["corrector"]!.string == "on", lowerOrderFinal: design["lower_order_final"]!.string == "true",
-            secondDifferenceScale: design["second_difference_scale"]!.number!, karrasRho: design["karras_rho"]!.number!)
+            secondDifferenceScale: design["second_difference_scale"]!.number!, karrasRho: design["karras_rho"]!.number!,
+            compensation: Compensation(ratio: design["dc_ratio"]!.number!, slope: design["dc_slope"]!.number!))
     }
 }
 

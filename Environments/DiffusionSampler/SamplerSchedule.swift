@@ -30,10 +30,13 @@ public struct SamplerSchedule: Sendable, Hashable {
     public var secondDifferenceScale: Double
     /// ρ of the Karras spacing.
     public var karrasRho: Double
+    /// DC-Solver's dynamic compensation of the multistep solvers (DPM-Solver++, UniPC).
+    public var compensation: Compensation
 
     /// Creates a schedule.
     public init(nfe: Int, solver: Solver, order: Int = 2, spacing: Spacing = .logSNR, corrector: Bool = true,
-                lowerOrderFinal: Bool = true, secondDifferenceScale: Double = 1, karrasRho: Double = 7) {
+                lowerOrderFinal: Bool = true, secondDifferenceScale: Double = 1, karrasRho: Double = 7,
+                compensation: Compensation = .none) {
         self.nfe = nfe
         self.solver = solver
         self.order = order
@@ -42,6 +45,55 @@ public struct SamplerSchedule: Sendable, Hashable {
         self.lowerOrderFinal = lowerOrderFinal
         self.secondDifferenceScale = secondDifferenceScale
         self.karrasRho = karrasRho
+        self.compensation = compensation
+    }
+}
+
+/// Dynamic compensation (Zhao et al., DC-Solver, ECCV 2024): before a multistep update, the latest model
+/// output is replaced by the Lagrange interpolation, in t, of the last three outputs at
+/// t' = ρ·t_prev + (1 − ρ)·t_prev2 — a model output moved along the trajectory, which realigns a
+/// predictor–corrector solver whose last output was taken at the uncorrected point. ρ = 1 is the output
+/// itself (no compensation). The ratio of each step is a line in the step's position, ρ = ratio + slope·u,
+/// u going from 0 at the first compensated step (the third, once three outputs exist) to 1 at the last.
+public struct Compensation: Sendable, Hashable {
+    /// ρ at the first compensated step.
+    public var ratio: Double
+    /// How much ρ changes from the first compensated step to the last.
+    public var slope: Double
+
+    /// No compensation: ρ = 1 everywhere.
+    public static let none = Compensation(ratio: 1, slope: 0)
+
+    /// Creates a compensation.
+    public init(ratio: Double, slope: Double) {
+        self.ratio = ratio
+        self.slope = slope
+    }
+
+    /// ρ of step `step` (1-based) of `steps`.
+    func ratio(step: Int, of steps: Int) -> Double {
+        ratio + slope * (steps > 3 ? Double(step - 3) / Double(steps - 3) : 0)
+    }
+
+    /// The compensated output before step `step` (1-based) of a multistep solver whose outputs so far are
+    /// `models` at `times` (models[i] at times[i]); `nil` when the step is not compensated.
+    func output(step: Int, of steps: Int, models: [[Double]], times: [Double]) -> [Double]? {
+        guard self != .none, step >= 3, models.count >= 3 else { return nil }
+        let rho = ratio(step: step, of: steps)
+        guard rho != 1 else { return nil }
+        let nodes = [step - 1, step - 2, step - 3]
+        let target = rho * times[step - 1] + (1 - rho) * times[step - 2]
+        // Lagrange basis weights at the target.
+        let weights = nodes.map { i in
+            nodes.filter { $0 != i }.reduce(1.0) { $0 * (target - times[$1]) / (times[i] - times[$1]) }
+        }
+        var result = [Double](repeating: 0, count: models[step - 1].count)
+        for (weight, node) in zip(weights, nodes) {
+            models[node].withUnsafeBufferPointer { model in
+                for index in result.indices { result[index] += weight * model[index] }
+            }
+        }
+        return result
     }
 }
 
@@ -144,6 +196,7 @@ public struct ODESampler: Sendable {
         var evaluations = 1
         let maximum = min(max(plan.order, 1), 3)
         for step in 1...steps {
+            if let compensated = plan.compensation.output(step: step, of: steps, models: models, times: times) { models[step - 1] = compensated }
             let order = stepOrder(step, of: steps, maximum: maximum, lowerOrderFinal: plan.lowerOrderFinal && steps < 10)
             let (s, t) = (times[step - 1], times[step])
             let h = lambdas[step] - lambdas[step - 1]
@@ -186,6 +239,7 @@ public struct ODESampler: Sendable {
         var evaluations = 1
         let maximum = min(max(plan.order, 1), 2)
         for step in 1...steps {
+            if let compensated = plan.compensation.output(step: step, of: steps, models: models, times: times) { models[step - 1] = compensated }
             let order = stepOrder(step, of: steps, maximum: maximum, lowerOrderFinal: plan.lowerOrderFinal)
             let (s, t) = (times[step - 1], times[step])
             let h = lambdas[step] - lambdas[step - 1]

@@ -139,7 +139,7 @@ public struct SupernetEnvironment: Environment {
     }
 
     /// The key of the trained weights: everything that affects them.
-    var trainingKey: String {
+    public var trainingKey: String {
         let text = "supernet v\(Self.modelVersion) sampler=\(trainer.sampler.rawValue) epochs=\(trainer.epochs) batch=\(trainer.batchSize) "
             + "rate=\(trainer.learningRate) seed=\(trainingSeed) split=\(Self.testCount)/1"
             + (trainer.subsetFraction < 1 ? " subset=\(trainer.subsetFraction) \(trainer.subsetSampling.rawValue)" : "")
@@ -207,7 +207,7 @@ public struct SupernetEnvironment: Environment {
 
     /// The subnet's layers as accelerator layers (its convolutions and classifier), each mapped by the
     /// accelerator's mapper (energy-delay, row stationary); the total cycles.
-    static func acceleratorLayers(_ subnet: Subnet) -> [Layer] {
+    public static func acceleratorLayers(_ subnet: Subnet) -> [Layer] {
         var layers = [Layer.convolution("stem", 1, SupernetShape.stemChannels, size: subnet.resolution, kernel: 3)]
         for conv in subnet.convolutions {
             layers.append(.convolution("stage\(conv.stage + 1)_block\(conv.block + 1)", conv.inputs, conv.outputs, size: conv.side, kernel: conv.kernel))

@@ -1,6 +1,7 @@
 import Accelerator
 import AntColony
 import BayesianOptimization
+import CoDesign
 import DiffusionSampler
 import ExternalEnvironments
 import GeneticAlgorithm
@@ -49,6 +50,10 @@ public enum Catalog {
             id: SupernetEnvironment.id,
             summary: "subnets of a weight-shared supernet trained here on the UCI digits, evaluated with inherited weights"
         ) { try SupernetEnvironment(options: $0) })
+        registry.register(EnvironmentEntry(
+            id: CoDesignEnvironment.id,
+            summary: "a Supernet-v1 subnet and an Accelerator-v0 architecture searched together (NASAIC): accuracy, latency, energy, area"
+        ) { try CoDesignEnvironment(options: $0) })
         registry.register(EnvironmentFamily(
             prefix: ProxyEnvironment.prefix, parameterName: "<file>",
             summary: "a proxy model saved by `gym proxy train`, standing in for its environment"

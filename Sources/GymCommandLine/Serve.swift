@@ -18,7 +18,7 @@ struct Serve: ParsableCommand {
             clients may open studies: a registered agent suggests designs, the client evaluates and observes them.
             A session idle for --idle-timeout seconds is closed.
             Examples:
-              gym serve --env Branin-v0 --env DiffusionSampler-v0 --bind tcp://127.0.0.1:5555
+              gym serve --env Branin-v0 --env DiffusionSampler-v1 --bind tcp://127.0.0.1:5555
               gym serve --env MemoryController-v0 --allow-files traces/ --timeout 120
               gym serve --env Branin-v0 --db Logs/gym.sqlite     # sessions and studies logged, gym show lists them
               gym run --remote tcp://127.0.0.1:5555 --env Branin-v0 --agent bayesian --budget 60

@@ -193,7 +193,7 @@ func defaultDesignJSON(_ id: String) throws -> String {
         let root = try temporaryFolder("fuzz-allowed")
         try "0: read 0x0\n".write(to: root.appendingPathComponent("ok.stl"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("folder.stl"), withIntermediateDirectories: true)
-        let service = SessionService(registry: Catalog.registry, environments: ["Branin-v0", "MemoryController-v0", "Accelerator-v0", "DiffusionSampler-v0", "Supernet-v1"],
+        let service = SessionService(registry: Catalog.registry, environments: ["Branin-v0", "MemoryController-v0", "Accelerator-v0", "DiffusionSampler-v1", "Supernet-v1"],
                                      settings: .init(evaluationTimeout: 0.1, files: try FileAccess(allowing: root.path)))
         try withServer(service) { endpoint in
             let raw = try ZMQSocket(type: ZMQ_DEALER)
@@ -201,7 +201,7 @@ func defaultDesignJSON(_ id: String) throws -> String {
             var generator = SeededGenerator(seed: 23)
             let paths = ["/etc/passwd", "/etc/shadow", "../../etc/passwd", "/dev/zero", "/proc/self/environ", "folder.stl", "ok.stl",
                          "/tmp", "", ".", "..", "ok.stl/..", #"\u0000"#, String(repeating: "a/", count: 300), "~/.ssh/id_rsa"]
-            let environments = ["MemoryController-v0", "Accelerator-v0", "DiffusionSampler-v0", "Supernet-v1"]
+            let environments = ["MemoryController-v0", "Accelerator-v0", "DiffusionSampler-v1", "Supernet-v1"]
             let keys = ["memspec", "addressmapping", "architecture", "mapping", "mixture", "cache_dir", "trace_clock_mhz", "requests"]
             func pick<T>(_ list: [T]) -> T { list[generator.nextInt(below: list.count)] }
             for index in 0..<150 {

@@ -9,8 +9,8 @@ import gymnasium
 from .server import gym_binary
 
 # The environments DesignGym ships, registered even where no `gym` binary can be asked.
-BUILT_IN = ["Branin-v0", "Ackley-v0", "Knapsack-v0", "ZDT1-v0", "DiffusionSampler-v0", "MemoryController-v0",
-            "Accelerator-v0", "NASBench201-v0", "Supernet-v1"]
+BUILT_IN = ["Branin-v0", "Ackley-v0", "Knapsack-v0", "ZDT1-v0", "DiffusionSampler-v1", "MemoryController-v0",
+            "Accelerator-v0", "NASBench201-v0", "Supernet-v1", "CoDesign-v0"]
 
 
 def served_environments():

@@ -15,7 +15,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 def test_hello_lists_the_served_environments(server):
     hello = Client(server).hello()
     assert hello["protocol"] == "designgym/1"
-    assert "Branin-v0" in hello["environments"] and "DiffusionSampler-v0" in hello["environments"]
+    assert "Branin-v0" in hello["environments"] and "DiffusionSampler-v1" in hello["environments"]
 
 
 def test_a_session_steps_and_reports_the_knapsack_optimum(server):
