@@ -2,14 +2,15 @@
 SWIFT ?= swift
 PYTHON ?= python3
 SYSTEM_PACKAGES := libzmq3-dev libsqlite3-dev libopenblas-dev liblapacke-dev pkg-config
-TEST_PACKAGES := chromium fonts-dejavu-core
+TEST_PACKAGES := chromium fonts-dejavu-core slurm-wlm munge binutils
 DB ?= Logs/gym.sqlite
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: setup setup-test build run test bench check clean scalesim
+.PHONY: setup setup-test build run test bench check clean scalesim dist
 
 # Installs the Debian packages DesignGym needs, only those missing; the tests also need Chromium, to
-# check `gym report`'s page in a real browser.
+# check `gym report`'s page in a real browser, Slurm and munge, to run the Slurm path of
+# docs/SCALE_OUT.md on a cluster of one node, and binutils, to read what `make dist`'s gym links.
 define install_missing
 	@missing=""; \
 	for package in $(1); do \
@@ -45,15 +46,21 @@ $(SCALESIM_VENV)/installed: Environments/External/SCALESim/requirements.txt
 	$(SCALESIM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
+# A relocatable bundle in dist/: gym with the Swift runtime linked in, its data, the libraries it needs.
+dist: setup
+	scripts/make-dist.sh dist
+
 # Swift tests on an optimised build (no target sets unsafe flags, so the speed comes from here), then the
 # Python client's tests against a real `gym serve` (built by `swift test`), then `gym report`'s page in
 # headless Chromium. The Python tests run SCALE-Sim and ZigZag (pinned versions) end to end; the
-# last builds Examples/CustomGym, a package of one's own, against this checkout.
+# package tests build Examples/CustomGym, a package of one's own, against this checkout, and `make dist`'s
+# bundle, run with the toolchain hidden; the last runs docs/SCALE_OUT.md's Slurm path on a real one-node
+# Slurm (started and stopped by the test).
 test: setup-test scalesim
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r Agents/python/requirements-test.txt "./Agents/python[test,examples]"
 	GYM_BIN=$(CURDIR)/.build/release/gym $(PYTHON) -m pytest Agents/python/tests -q -p no:cacheprovider -W ignore::UserWarning
-	GYM_BIN=$(CURDIR)/.build/release/gym $(PYTHON) -m pytest Tests/browser Tests/package -q -p no:cacheprovider
+	GYM_BIN=$(CURDIR)/.build/release/gym $(PYTHON) -m pytest Tests/browser Tests/package Tests/slurm -q -p no:cacheprovider
 
 # Conformance checks of every registered environment and agent, from the command line.
 check: build

@@ -152,17 +152,19 @@ public struct SupernetEnvironment: Environment {
         let split = digits.split(testCount: Self.testCount, seed: 1)
         let test = (split.test.map { digits.images[$0] }, split.test.map { digits.labels[$0] })
         let key = trainingKey
+        let file = cacheDirectory.appendingPathComponent("\(key).json")
+        // Remembered per file, so an environment given another cache folder finds its weights there.
+        let memoryKey = file.path
         // Another evaluation may be training: wait for it, but no longer than this evaluation may take.
         try EvaluationDeadline.lock(Self.cache.lock)
         defer { Self.cache.lock.unlock() }
-        if let model = Self.cache.models[key] { return (model, test) }
-        let file = cacheDirectory.appendingPathComponent("\(key).json")
+        if let model = Self.cache.models[memoryKey] { return (model, test) }
         func cached() -> Supernet<Float>? {
             guard let data = try? Data(contentsOf: file) else { return nil }
             return try? JSONDecoder().decode(Supernet<Float>.self, from: data)
         }
         if let model = cached() {
-            Self.cache.models[key] = model
+            Self.cache.models[memoryKey] = model
             return (model, test)
         }
         // One process trains; others (workers, parallel runs) wait on the lock and then read its result.
@@ -185,7 +187,7 @@ public struct SupernetEnvironment: Environment {
             }
         }
         if let model = cached() {
-            Self.cache.models[key] = model
+            Self.cache.models[memoryKey] = model
             return (model, test)
         }
         let start = Date()
@@ -201,7 +203,7 @@ public struct SupernetEnvironment: Environment {
                 try? FileManager.default.removeItem(at: partial)
             }
         }
-        Self.cache.models[key] = model
+        Self.cache.models[memoryKey] = model
         return (model, test)
     }
 

@@ -41,4 +41,9 @@ public struct ExperimentSummary: Sendable {
     public var okTrials: Int
     /// The message of the first trial that was not ok, if any.
     public var firstFailure: String?
+    /// Trials whose evaluation `failed` or timed out.
+    public var failedTrials: Int = 0
+    /// Why the run stopped before its budget when nobody asked it to (its environment could not be
+    /// reached); nil otherwise. The experiment is `interrupted` and resumable.
+    public var interruption: String?
 }

@@ -94,7 +94,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         do {
             let summary = try loop(record, firstEnvironment: firstEnvironment, start: start, progress: progress)
-            try store.finishExperiment(id, status: summary.status, elapsed: elapsed())
+            try store.finishExperiment(id, status: summary.status, error: summary.interruption, elapsed: elapsed())
             return summary
         } catch {
             try? store.finishExperiment(id, status: .failed, error: String(describing: error), elapsed: elapsed())
@@ -125,6 +125,9 @@ public final class ExperimentRunner: @unchecked Sendable {
             }
         }
         var stored = Dictionary(uniqueKeysWithValues: storedTrials.map { ($0.number, $0) })
+        // What this run evaluated, by cache key: a repeated design is answered from here whether or not the
+        // writer has committed the first one yet, so which trials are cache hits never depends on timing.
+        var remembered: [CacheKey: Evaluation] = [:]
         let tracker = ProgressTracker(experimentID: id, total: record.budgetEvaluations, budgetSeconds: record.budgetSeconds,
                                       elapsedBefore: record.elapsedSeconds, start: start,
                                       completedBefore: storedTrials.count, best: Analysis.best(storedTrials)?.reward,
@@ -137,7 +140,8 @@ public final class ExperimentRunner: @unchecked Sendable {
             return record.elapsedSeconds + Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds
         }
         var finishedBudget = true
-        while true {
+        var lostEnvironment: EnvironmentUnreachable?
+        rounds: while true {
             try writer.throwIfFailed()
             if let evaluations = record.budgetEvaluations, number >= evaluations { break }
             if !timeLeft() { break }
@@ -152,7 +156,15 @@ public final class ExperimentRunner: @unchecked Sendable {
             }
             var batch: [Trial?] = Array(repeating: nil, count: count)
             var toEvaluate: [(index: Int, design: Design, key: CacheKey)] = []
+            // A design the batch holds twice is evaluated once: its repeats wait for that evaluation.
+            var repeats: [(index: Int, design: Design, key: CacheKey)] = []
             var cacheHits: [Trial] = []
+            func cacheHit(_ index: Int, _ design: Design, _ cached: Evaluation) -> Trial {
+                let now = Date()
+                return Trial(experimentID: id, number: number + index, design: design, evaluation: cached,
+                             reward: record.objective.reward(for: cached), rewards: record.objective.rewards(for: cached),
+                             startedAt: now, finishedAt: now, worker: "cache", cached: true)
+            }
             for (index, suggestion) in suggestions.enumerated() {
                 let design: Design
                 do {
@@ -172,20 +184,54 @@ public final class ExperimentRunner: @unchecked Sendable {
                     continue
                 }
                 let key = CacheKey(spec: spec, options: record.environmentOptions, design: design)
-                if record.usesCache, let cached = try store.cachedEvaluation(key) {
-                    let now = Date()
-                    let trial = Trial(experimentID: id, number: trialNumber, design: design, evaluation: cached,
-                                      reward: record.objective.reward(for: cached), rewards: record.objective.rewards(for: cached),
-                                      startedAt: now, finishedAt: now, worker: "cache", cached: true)
+                if record.usesCache, let cached = try remembered[key] ?? store.cachedEvaluation(key) {
+                    let trial = cacheHit(index, design, cached)
                     batch[index] = trial
                     cacheHits.append(trial)
                     continue
                 }
-                toEvaluate.append((index, design, key))
+                if record.usesCache, toEvaluate.contains(where: { $0.key == key }) {
+                    repeats.append((index, design, key))
+                } else {
+                    toEvaluate.append((index, design, key))
+                }
             }
             if !cacheHits.isEmpty { writer.submit(cacheHits) }
-            let evaluated = evaluate(toEvaluate, numberedFrom: number, record: record, environments: environments, writer: writer)
-            for trial in evaluated { batch[trial.number - number] = trial }
+            while !toEvaluate.isEmpty {
+                let (evaluated, unreachable) = evaluate(toEvaluate, numberedFrom: number, record: record, environments: environments, writer: writer)
+                if let unreachable {
+                    // Not a result: the trials that did finish are stored, the agent has not seen the batch, and
+                    // the experiment stops interrupted, so a resume evaluates the rest of it.
+                    lostEnvironment = unreachable
+                    finishedBudget = false
+                    break rounds
+                }
+                for trial in evaluated {
+                    batch[trial.number - number] = trial
+                    // As the store caches: ok and infeasible evaluations (failures may be transient), first kept.
+                    if record.usesCache, trial.evaluation.status == .ok || trial.evaluation.status == .infeasible {
+                        let key = toEvaluate.first { $0.index == trial.number - number }!.key
+                        if remembered[key] == nil { remembered[key] = trial.evaluation }
+                    }
+                }
+                // Repeats of a design now evaluated come from the cache; a repeat of one that failed is tried again.
+                toEvaluate = []
+                var waiting: [(index: Int, design: Design, key: CacheKey)] = []
+                var answered: [Trial] = []
+                for item in repeats {
+                    if let cached = remembered[item.key] {
+                        let trial = cacheHit(item.index, item.design, cached)
+                        batch[item.index] = trial
+                        answered.append(trial)
+                    } else if toEvaluate.contains(where: { $0.key == item.key }) {
+                        waiting.append(item)
+                    } else {
+                        toEvaluate.append(item)
+                    }
+                }
+                if !answered.isEmpty { writer.submit(answered) }
+                repeats = waiting
+            }
             try agent.observe(batch.map { $0! })
             number += count
             writer.submit(AgentCheckpoint(state: try agent.checkpoint(), observedTrials: number))
@@ -197,32 +243,49 @@ public final class ExperimentRunner: @unchecked Sendable {
         return ExperimentSummary(experimentID: id, status: finishedBudget ? .completed : .interrupted, trials: all.count,
                                  best: Analysis.best(all), elapsed: snapshot.elapsed, cacheHits: snapshot.cacheHits,
                                  okTrials: all.count { $0.evaluation.status == .ok },
-                                 firstFailure: failure.map { "the first (trial \($0.number)) \($0.evaluation.status.rawValue): \($0.evaluation.message ?? "no message")" })
+                                 firstFailure: failure.map { "the first (trial \($0.number)) \($0.evaluation.status.rawValue): \($0.evaluation.message ?? "no message")" },
+                                 failedTrials: all.count { $0.evaluation.status == .failed || $0.evaluation.status == .timeout },
+                                 interruption: lostEnvironment.map { "the environment could not be reached: \($0.description)" })
     }
 
     /// Evaluates designs on the environment instances in parallel; each finished trial is handed to the
-    /// writer at once, so a kill loses only evaluations still running.
+    /// writer at once, so a kill loses only evaluations still running. An environment that cannot be
+    /// reached gives no trial for its design, and the first such fault is returned.
     private func evaluate(_ work: [(index: Int, design: Design, key: CacheKey)], numberedFrom first: Int, record: ExperimentRecord,
-                          environments: [any Environment], writer: TrialWriter) -> [Trial] {
-        guard !work.isEmpty else { return [] }
+                          environments: [any Environment], writer: TrialWriter) -> (trials: [Trial], unreachable: EnvironmentUnreachable?) {
+        guard !work.isEmpty else { return ([], nil) }
         let results = TrialCollector()
-        let workers = min(environments.count, work.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for position in stride(from: worker, to: work.count, by: workers) {
-                let (index, design, key) = work[position]
-                let started = Date()
-                let evaluation = environments[worker].measure(design, timeLimit: evaluationTimeout)
-                let trial = Trial(experimentID: record.id, number: first + index, design: design, evaluation: evaluation,
-                                  reward: record.objective.reward(for: evaluation), rewards: record.objective.rewards(for: evaluation),
-                                  startedAt: started, finishedAt: Date(), worker: "local-\(worker)", cached: false)
-                let cacheEntries = record.usesCache
-                    ? [(key: key, design: design, evaluation: evaluation)]
-                    : []
-                writer.submit([trial], cache: cacheEntries)
-                results.append(trial)
+        let evaluationTimeout = evaluationTimeout
+        // One thread per environment instance, each taking the next design when it is free.
+        Threads.run(work.count, threads: environments.count) { worker, position in
+            let (index, design, key) = work[position]
+            let started = Date()
+            let evaluation: Evaluation
+            do {
+                evaluation = try environments[worker].attempt(design, timeLimit: evaluationTimeout)
+            } catch {
+                results.fault(error as? EnvironmentUnreachable ?? EnvironmentUnreachable(String(describing: error)))
+                return
             }
+            let trial = Trial(experimentID: record.id, number: first + index, design: design, evaluation: evaluation,
+                              reward: record.objective.reward(for: evaluation), rewards: record.objective.rewards(for: evaluation),
+                              startedAt: started, finishedAt: Date(), worker: Self.workerName(evaluation, thread: worker), cached: false)
+            let cacheEntries = record.usesCache
+                ? [(key: key, design: design, evaluation: evaluation)]
+                : []
+            writer.submit([trial], cache: cacheEntries)
+            results.append(trial)
         }
-        return results.trials
+        return (results.trials, results.firstFault)
+    }
+}
+
+extension ExperimentRunner {
+    /// Who evaluated: the worker a broker or worker pool names in the evaluation's details, else this
+    /// process's thread.
+    static func workerName(_ evaluation: Evaluation, thread: Int) -> String {
+        if case .string(let name)? = evaluation.details["worker"] { return name }
+        return "local-\(thread)"
     }
 }
 
@@ -231,10 +294,24 @@ private final class TrialCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var collected: [Trial] = []
 
+    private var faults: [EnvironmentUnreachable] = []
+
     func append(_ trial: Trial) {
         lock.lock()
         collected.append(trial)
         lock.unlock()
+    }
+
+    func fault(_ fault: EnvironmentUnreachable) {
+        lock.lock()
+        faults.append(fault)
+        lock.unlock()
+    }
+
+    var firstFault: EnvironmentUnreachable? {
+        lock.lock()
+        defer { lock.unlock() }
+        return faults.first
     }
 
     var trials: [Trial] {

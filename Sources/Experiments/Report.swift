@@ -214,27 +214,12 @@ public struct Report: Sendable {
 
     /// Reward vectors scaled to 0…1 between the group's worst and best value of each goal.
     static func normalised(_ rewards: [Double], worst: [Double], best: [Double]) -> [Double] {
-        zip(rewards, zip(worst, best)).map { value, range in range.1 > range.0 ? (value - range.0) / (range.1 - range.0) : 0 }
+        Analysis.normalised(rewards, worst: worst, best: best)
     }
 
-    /// The normalised hypervolume of the front after each trial (nil until a trial has a reward vector):
-    /// reference point 0.1 below the worst value of each goal, divided by the 1.1ᵈ box.
+    /// The normalised hypervolume of the front after each trial (see `Analysis.hypervolumeCurve`).
     static func hypervolumeCurve(_ trials: [Trial], worst: [Double], best: [Double]) -> [Double?] {
-        let dimension = worst.count
-        let reference = [Double](repeating: -0.1, count: dimension)
-        let box = pow(1.1, Double(dimension))
-        var front: [[Double]] = []
-        var current: Double?
-        return trials.sorted { $0.number < $1.number }.map { trial in
-            guard let rewards = trial.rewards, rewards.count == dimension else { return current }
-            let point = normalised(rewards, worst: worst, best: best)
-            if !front.contains(where: { $0 == point || Pareto.dominates($0, point) }) {
-                front.removeAll { Pareto.dominates(point, $0) }
-                front.append(point)
-                current = Pareto.hypervolume(front, reference: reference) / box
-            }
-            return current
-        }
+        Analysis.hypervolumeCurve(trials, worst: worst, best: best)
     }
 
     /// The q-quantile by linear interpolation between order statistics.

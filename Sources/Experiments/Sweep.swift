@@ -33,6 +33,33 @@ public struct SweepFile: Decodable, Sendable {
         public var id: String
         public var workloads: [String]?
         public var options: [String: String]?
+
+        enum CodingKeys: String, CodingKey { case id, workloads, options }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.decode(String.self, forKey: .id)
+            workloads = try container.decodeIfPresent([String].self, forKey: .workloads)
+            options = try container.decodeIfPresent([String: OptionText].self, forKey: .options)?.mapValues(\.text)
+        }
+    }
+
+    /// An option's value as written, `delay: 0.4` as well as `delay: "0.4"`: options are text.
+    struct OptionText: Decodable {
+        var text: String
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let integer = try? container.decode(Int.self) {
+                text = String(integer)
+            } else if let number = try? container.decode(Double.self) {
+                text = String(number)
+            } else if let flag = try? container.decode(Bool.self) {
+                text = String(flag)
+            } else {
+                text = try container.decode(String.self)
+            }
+        }
     }
 
     public struct AgentEntry: Decodable, Sendable {
@@ -280,7 +307,12 @@ public struct SweepRunner: Sendable {
         public var skipped: Int
         public var done: Int
         public var running: Int
+        /// Runs that stopped with an error.
         public var failed: Int
+        /// Runs stopped because their environment could not be reached (resumed by running the sweep again).
+        public var interrupted: Int = 0
+        /// Trials of this session's runs whose evaluation failed or timed out.
+        public var failedTrials: Int = 0
         public var elapsed: Double
         /// Seconds left, from the mean time of the runs finished in this session.
         public var remaining: Double?
@@ -334,7 +366,9 @@ public struct SweepRunner: Sendable {
         let begun = Date()
         let shared = Shared(Status(total: runs.count, skipped: complete.count, done: complete.count, running: 0, failed: 0, elapsed: 0, remaining: nil))
         let registry = registry, store = store, evaluationTimeout = evaluationTimeout
-        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, work.count))) { _ in
+        // Threads of their own: runs on remote workers wait, and --jobs of them must wait at once on any core count.
+        let threads = max(1, min(jobs, work.count))
+        Threads.run(threads, threads: threads) { _, _ in
             while true {
                 shared.lock.lock()
                 guard shared.next < work.count else {
@@ -347,7 +381,7 @@ public struct SweepRunner: Sendable {
                 shared.lock.unlock()
                 let started = Date()
                 var line: String
-                var failed = false
+                var failed = false, interrupted = false, failedTrials = 0
                 do {
                     let runner = ExperimentRunner(registry: registry, store: store)
                     runner.evaluationTimeout = evaluationTimeout
@@ -355,14 +389,28 @@ public struct SweepRunner: Sendable {
                     configuration.name = item.run.experimentName
                     let summary = try item.resume.map { try runner.resume($0) } ?? runner.run(configuration)
                     let best = summary.best?.reward.map { String(format: "best %.6g", $0) } ?? "no reward"
-                    line = "\(item.resume == nil ? "ran" : "resumed") \(item.run.label): experiment \(summary.experimentID), \(best)"
+                    failedTrials = summary.failedTrials
+                    let failures = failedTrials > 0 ? ", \(failedTrials) failed trial(s)" : ""
+                    if let interruption = summary.interruption {
+                        interrupted = true
+                        line = "interrupted \(item.run.label): experiment \(summary.experimentID) stopped after \(summary.trials) trials: \(interruption)"
+                    } else {
+                        line = "\(item.resume == nil ? "ran" : "resumed") \(item.run.label): experiment \(summary.experimentID), \(best)\(failures)"
+                    }
                 } catch {
                     failed = true
                     line = "failed \(item.run.label): \(error)"
                 }
                 shared.lock.lock()
                 shared.status.running -= 1
-                if failed { shared.status.failed += 1 } else { shared.status.done += 1 }
+                if failed {
+                    shared.status.failed += 1
+                } else if interrupted {
+                    shared.status.interrupted += 1
+                } else {
+                    shared.status.done += 1
+                }
+                shared.status.failedTrials += failedTrials
                 shared.durations.append(Date().timeIntervalSince(started))
                 shared.status.elapsed = Date().timeIntervalSince(begun)
                 let left = work.count - shared.next + shared.status.running

@@ -48,11 +48,13 @@ public enum Catalog {
         ) { try NASBench201Environment(options: $0) })
         registry.register(EnvironmentEntry(
             id: SupernetEnvironment.id,
-            summary: "subnets of a weight-shared supernet trained here on the UCI digits, evaluated with inherited weights"
+            summary: "subnets of a weight-shared supernet trained here on the UCI digits, evaluated with inherited weights",
+            preparation: "trains its supernet on first use (about 11 s on 2 cores; then cached)"
         ) { try SupernetEnvironment(options: $0) })
         registry.register(EnvironmentEntry(
             id: CoDesignEnvironment.id,
-            summary: "a Supernet-v1 subnet and an Accelerator-v0 architecture searched together (NASAIC): accuracy, latency, energy, area"
+            summary: "a Supernet-v1 subnet and an Accelerator-v0 architecture searched together (NASAIC): accuracy, latency, energy, area",
+            preparation: "trains Supernet-v1's supernet on first use (about 11 s on 2 cores; then cached)"
         ) { try CoDesignEnvironment(options: $0) })
         registry.register(EnvironmentFamily(
             prefix: ProxyEnvironment.prefix, parameterName: "<file>",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GymCore
 import GymStore
 import GymTransport
 
@@ -7,19 +8,22 @@ struct Broker: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve environments over ZeroMQ with their evaluations spread over worker processes.",
         discussion: """
-            Clients speak designgym/1 to --bind exactly as to `gym serve`; every evaluation goes to a worker
-            (`gym worker --connect <workers endpoint>`, on this machine or others). A worker silent for
-            --liveness seconds is dead and its evaluation goes to another worker; an evaluation longer than
-            --timeout reports status `timeout` and its worker replaces itself. With --curve-secret, both endpoints
+            Clients speak designgym/1 to --bind exactly as to `gym serve`; every evaluation goes to a worker \
+            (`gym worker --connect <workers endpoint>`, on this machine or others). A worker silent for \
+            --liveness seconds is dead and its evaluation goes to another worker; an evaluation longer than \
+            --timeout reports status `timeout` and its worker replaces itself. With --curve-secret, both endpoints \
             use CURVE: workers then need --curve-server-key (and, with --curve-clients, a listed key). Ctrl-C stops.
             Examples:
               gym broker --bind tcp://127.0.0.1:5555 --workers-bind tcp://127.0.0.1:5556
               gym worker --connect tcp://127.0.0.1:5556 &   # as many as you like
-              gym run --remote tcp://127.0.0.1:5555 --env MemoryController-v0 --agent genetic --batch-size 8
+              gym run --remote tcp://127.0.0.1:5555 --env Branin-v0 --agent genetic \\
+                  --batch-size 8
             Environments hosted by workers of their own (Python's designgym.work) are named with --hosted-env:
               gym broker --env Branin-v0 --hosted-env ZigZag-v0
               python zigzag_environment.py --connect tcp://127.0.0.1:5556 &
-            """)
+            `gym broker status <endpoint>` shows a running broker's workers, queue and sessions.
+            """,
+        subcommands: [BrokerStatus.self])
 
     @Option(name: .customLong("env"), help: "Environment to serve (repeatable); all registered ones when omitted.")
     var environments: [String] = []
@@ -73,6 +77,7 @@ struct Broker: ParsableCommand {
         let workerEndpoint = try reportingErrors { try pool.start() }
         let pooled = PooledEnvironment.registry(registry, pool: pool, hosted: hostedEnvironments)
         let service = SessionService(registry: pooled, environments: environments.isEmpty ? [] : environments + hostedEnvironments, settings: settings)
+        service.statusReport = { pool.status }
         let server = try reportingErrors { try GymServer(service: service, endpoint: bind, allowRemote: allowRemote, curve: security) }
         let endpoint = try reportingErrors { try server.start() }
         FileHandle.standardOutput.write(Data(
@@ -85,13 +90,92 @@ struct Broker: ParsableCommand {
     }
 }
 
+/// `gym broker status`: a running broker's workers, queue and sessions, from the `status` op.
+struct BrokerStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a running broker's (or server's) workers, queue and sessions.",
+        discussion: """
+            Asks the server at the endpoint clients use with the `status` op (docs/PROTOCOL.md). For each \
+            worker: its name, the job it runs and how long since the broker heard from it. Exits 1 when no \
+            server answers within --connect-timeout, so it serves as a health probe.
+            Example:
+              gym broker status tcp://127.0.0.1:5555
+            """)
+
+    @Argument(help: "The endpoint clients connect to (the broker's --bind).")
+    var endpoint: String
+
+    @Option(parsing: .unconditional, help: "Seconds to wait for an answer.")
+    var connectTimeout: Double = GymClient.defaultConnectTimeout
+
+    @Flag(help: "Print the status as JSON.")
+    var json = false
+
+    @OptionGroup var curve: CurveClientOptions
+
+    func validate() throws {
+        guard connectTimeout > 0, connectTimeout.isFinite else {
+            throw ValidationError("--connect-timeout is a positive number of seconds, not \(connectTimeout)")
+        }
+    }
+
+    func run() throws {
+        let security = try curve.settings()
+        let result = try reportingErrors { () throws -> JSONValue in
+            let client = try GymClient(endpoint: endpoint, curve: security)
+            try client.handshake(timeout: connectTimeout)
+            return try client.request("status", timeout: connectTimeout)
+        }
+        if json {
+            FileHandle.standardOutput.write(result.jsonData + Data("\n".utf8))
+            return
+        }
+        guard case .object(let fields) = result else { throw CLIError("\(endpoint) answered the status op with \(result)") }
+        func text(_ value: JSONValue?) -> String {
+            switch value {
+            case .string(let string)?: return string
+            case .number(let number)?: return Parameter.numberText(number)
+            default: return "?"
+            }
+        }
+        let served: [String]
+        if case .array(let ids)? = fields["environments"] { served = ids.map { text($0) } } else { served = [] }
+        print("\(text(fields["server"])) at \(endpoint): serving \(served.isEmpty ? "nothing" : served.joined(separator: ", "))")
+        print("sessions \(text(fields["sessions"])), studies \(text(fields["studies"]))")
+        guard case .object(let pool)? = fields["pool"] else {
+            print("no worker pool: a `gym serve`, which evaluates in its own process")
+            return
+        }
+        print("queue: \(text(pool["queued"])) waiting, \(text(pool["running"])) running; since it started: \(text(pool["completed"])) completed, "
+              + "\(text(pool["requeued"])) re-queued, \(text(pool["timed_out"])) timed out, \(text(pool["workers_lost"])) workers lost")
+        var workers: [[String: JSONValue]] = []
+        if case .array(let listed)? = pool["workers"] {
+            for case .object(let worker) in listed { workers.append(worker) }
+        }
+        print("workers (\(workers.count)):")
+        let width = workers.map { text($0["name"]).count }.max() ?? 0
+        for worker in workers {
+            let name = text(worker["name"])
+            let job: String
+            if case .number(let id)? = worker["job"] { job = "job \(Parameter.numberText(id))" } else { job = "idle" }
+            var line = "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(job), heard \(text(worker["silent_seconds"])) s ago"
+            if case .array(let hosts)? = worker["hosts"] { line += ", hosts \(hosts.map { text($0) }.joined(separator: ", "))" }
+            print(line)
+        }
+    }
+}
+
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate designs for a broker (gym broker) or a parallel run (gym run --workers).",
         discussion: """
-            Connects to the broker's workers endpoint and evaluates one design at a time, sending heartbeats
-            meanwhile. When the broker abandons an evaluation that ran past its timeout, the worker starts
-            afresh as a new process. Stop it with Ctrl-C or SIGTERM.
+            Connects to the broker's workers endpoint and evaluates one design at a time, sending heartbeats \
+            meanwhile; it says "connected" when the broker first answers, and exits with status 1 when none \
+            does within --connect-timeout (a wrong endpoint or CURVE key looks just like that). When the \
+            broker abandons an evaluation that ran past its timeout, the worker starts afresh as a new \
+            process. Ctrl-C or SIGTERM (a pre-empted node) stops it after the evaluation it is running, whose \
+            result it hands in, and tells the broker it left; a second signal stops it at once.
             Example:
               gym worker --connect tcp://127.0.0.1:5556
             """)
@@ -108,11 +192,20 @@ struct Worker: ParsableCommand {
     @Option(help: "With --curve-server-key: this worker's key file (default: a fresh key pair).")
     var curveSecret: String?
 
+    @Option(parsing: .unconditional, help: "Seconds to wait for the broker's first answer before exiting with status 1.")
+    var connectTimeout: Double = 60
+
     @Option(help: .hidden)
     var parent: Int32?
 
     @Flag(help: .hidden)
     var keysOnStdin = false
+
+    func validate() throws {
+        guard connectTimeout > 0, connectTimeout.isFinite else {
+            throw ValidationError("--connect-timeout is a positive number of seconds, not \(connectTimeout)")
+        }
+    }
 
     func run() throws {
         // A parent that ignores SIGINT/SIGTERM (a `gym run` handling Ctrl-C) passes that on through exec.
@@ -126,6 +219,40 @@ struct Worker: ParsableCommand {
         }
         if let parent, getppid() != parent { return }  // the run is already gone
         let worker = GymWorker(endpoint: connect, registry: CommandLineRegistry.current, name: name, curve: security, parent: parent)
+        // A worker of `gym run --workers` (it has a parent) is its run's business: it stops at once when told.
+        // One a scheduler started says when it reached the broker, gives up when none answers, and on a
+        // signal finishes its evaluation first.
+        let local = parent != nil
+        var signals: [any DispatchSourceSignal] = []
+        if !local {
+            let endpoint = connect, patience = connectTimeout
+            worker.onConnected = { logLine("worker \(worker.name) connected to \(endpoint)") }
+            let watchdog = Thread {
+                Thread.sleep(forTimeInterval: patience)
+                guard !worker.hasConnected else { return }
+                FileHandle.standardError.write(Data("""
+                    Error: no broker answered at \(endpoint) within \(Parameter.numberText(patience)) s: is `gym broker` running with this \
+                    --workers-bind endpoint, reachable from here, and (with CURVE) is --curve-server-key its public key?
+
+                    """.utf8))
+                Foundation.exit(1)
+            }
+            watchdog.name = "designgym.connect-timeout"
+            watchdog.start()
+            let signalled = SignalCount()
+            signals = [SIGINT, SIGTERM].map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    if signalled.increment() > 1 { Foundation.exit(128 + number) }
+                    logLine("worker \(worker.name): stopping after the evaluation it is running (signal again to stop at once)")
+                    worker.stop()
+                }
+                source.resume()
+                return source
+            }
+        }
+        defer { signals.forEach { $0.cancel() } }
         let ending = try reportingErrors { try worker.run() }
         if ending == .orphaned { Foundation.exit(0) }  // whatever still runs goes with the process
         if ending == .replace {
@@ -162,6 +289,20 @@ extension Worker {
             throw CLIError("--keys-on-stdin expects the lines 'server <key>', 'public <key>' and 'secret <key>' on standard input")
         }
         return Curve.Client(serverKey: server, keys: Curve.KeyPair(publicKey: publicKey, secretKey: secretKey))
+    }
+}
+
+/// Counts the signals a process received, from any thread.
+private final class SignalCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    /// The count after this one.
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
     }
 }
 

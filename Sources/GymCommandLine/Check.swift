@@ -8,19 +8,22 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the conformance checks on registered environments and agents, or on a server's environments.",
         discussion: """
-            Exits non-zero if any check fails. With --remote, every environment the server at that endpoint
-            serves (or those named) is checked over the wire: designgym/1's refusals and sessions, then the
-            environment checks with designs, workloads and options sent unchecked, so the server's own
-            validation is tested. This is how a host written in another language (designgym.serve in
-            Python, or your own) shows it conforms.
+            Exits non-zero if any check fails. With --remote, every environment the server at that endpoint \
+            serves (or those named) is checked over the wire: designgym/1's refusals and sessions, then the \
+            environment checks with designs, workloads and options sent unchecked, so the server's own \
+            validation is tested. This is how a host written in another language (designgym.serve in \
+            Python, or your own) shows it conforms. Without ids, environments whose first evaluation is costly \
+            (Supernet-v1 and CoDesign-v0 train a supernet) are left out, saying so: name them to check them. \
+            Progress goes to standard error.
             Examples:
               gym check
               gym check Branin-v0
+              gym check Supernet-v1 random    # the environment, and the agent on it alone
               gym check Command:Environments/External/SCALESim/scalesim.yaml --samples 4
               gym check --remote tcp://127.0.0.1:5557 --workload small --samples 8
             """)
 
-    @Argument(help: "Environment or agent ids to check (a family member such as Command:<file> too); all registered ones when omitted.")
+    @Argument(help: "Environment or agent ids to check (a family member such as Command:<file> too); all registered ones when omitted. Given an environment and an agent, the agent is checked on that environment alone.")
     var ids: [String] = []
 
     @Option(help: ArgumentHelp("Check the environments served at this endpoint instead.", valueName: "endpoint"))
@@ -56,17 +59,37 @@ struct Check: ParsableCommand {
         if !unknown.isEmpty {
             throw CLIError("unknown id \(unknown.joined(separator: ", ")); `gym list` shows the environments and agents")
         }
-        let environments = registry.environments.filter { ids.isEmpty || ids.contains($0.id) } + (try families.map { try registry.environment($0) })
-        let agents = registry.agents.filter { ids.isEmpty || ids.contains($0.id) }
-        var failures = 0
+        let namedEnvironments = registry.environments.filter { ids.contains($0.id) } + (try families.map { try registry.environment($0) })
+        let namedAgents = registry.agents.filter { ids.contains($0.id) }
+        // Environments whose first evaluation is costly (a supernet's training) are checked only when named.
+        let cheap = registry.environments.filter { $0.preparation == nil }
+        let skipped = namedEnvironments.isEmpty && (ids.isEmpty || namedAgents.count == ids.count)
+            ? registry.environments.filter { $0.preparation != nil } : []
+        let environments = namedEnvironments.isEmpty ? (ids.isEmpty ? cheap : []) : namedEnvironments
+        let agents = ids.isEmpty ? registry.agents : namedAgents
+        // Agents run on the environments named, or else on every one that needs no preparation.
+        let grounds = namedEnvironments.isEmpty ? cheap : namedEnvironments
+        for entry in skipped {
+            print("skip  \(entry.id): it \(entry.preparation!); name it to check it (gym check \(entry.id))")
+        }
+        let total = environments.count + agents.count * grounds.count
+        var done = 0, failures = 0
+        let started = Date()
+        func progress(_ subject: String) {
+            done += 1
+            let line = String(format: "[%d/%d, %.0f s] checking %@…\n", done, total, Date().timeIntervalSince(started), subject)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
         for entry in environments {
+            progress(entry.id)
             let issues = EnvironmentConformance.check(entry.defaultingWorkload(to: workload), samples: samples)
             report(entry.id, issues)
             failures += issues.count
         }
         for entry in agents {
-            for environmentEntry in registry.environments {
-                let environment = try environmentEntry.make(EnvironmentOptions())
+            for environmentEntry in grounds {
+                progress("\(entry.id) on \(environmentEntry.id)")
+                let environment = try environmentEntry.defaultingWorkload(to: workload).make(EnvironmentOptions())
                 let issues = AgentConformance.check(entry, on: environment)
                 report("\(entry.id) on \(environmentEntry.id)", issues)
                 failures += issues.count

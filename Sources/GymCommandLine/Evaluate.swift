@@ -6,14 +6,18 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate one design and print its metrics as JSON.",
         discussion: """
-            Parameters left out of the design take their defaults (listed in `gym describe`). Exits 0 when the
+            Parameters left out of the design take their defaults (listed in `gym describe`). Exits 0 when the \
             evaluation's status is ok, 2 when it is infeasible, failed or timeout (the JSON says why), 1 on an error.
-            Example: gym evaluate Accelerator-v0 --workload resnet18 --design '{"num_pes": 224, "dataflow": "weight-stationary"}'
-                     gym evaluate Accelerator-v0 --option architecture=arch.json --option mapping=map.json --workload net.json
-            Example: gym evaluate Branin-v0 --design '{"x1": 3.14159, "x2_steps": 91, "variant": "standard"}'
-                     gym evaluate Knapsack-v0 --design design.json --objective value:max
-                     gym evaluate MemoryController-v0 --workload trace.stl --option memspec=memspec.json \
-                         --option addressmapping=am.json --design mcconfig.json
+            Examples:
+              gym evaluate Branin-v0 --design '{"x1": 3.14159, "x2_steps": 91, "variant": "standard"}'
+              gym evaluate Knapsack-v0 --design design.json --objective value:max
+              gym evaluate Accelerator-v0 --workload resnet18 \\
+                  --design '{"num_pes": 224, "dataflow": "weight-stationary"}'
+              gym evaluate Accelerator-v0 --option architecture=arch.json \\
+                  --option mapping=map.json --workload net.json
+              gym evaluate MemoryController-v0 --workload trace.stl \\
+                  --option memspec=memspec.json --option addressmapping=am.json \\
+                  --design mcconfig.json
             """)
 
     @Argument(help: "Environment id (see `gym list`).")

@@ -17,6 +17,9 @@ struct PlacementOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "With --remote: seconds to wait for the server to answer at all before giving up.")
     var connectTimeout: Double = GymClient.defaultConnectTimeout
 
+    @Option(parsing: .unconditional, help: "With --remote: seconds an evaluation may go without any reply from the server (it is pinged meanwhile) before the run stops, interrupted and resumable; a server that lost the session (a restarted broker) is reconnected at once.")
+    var remoteTimeout: Double = 600
+
     @OptionGroup var curve: CurveClientOptions
 
     func validate() throws {
@@ -26,7 +29,7 @@ struct PlacementOptions: ParsableArguments {
     /// Starts what these options ask for (workers, a connection's settings); `stop()` it when done.
     func make() throws -> EvaluationPlacement {
         try EvaluationPlacement(remote: remote, workers: workers, evaluationTimeout: evaluationTimeout, connectTimeout: connectTimeout,
-                                curve: try curve.settings())
+                                remoteTimeout: remoteTimeout, curve: try curve.settings())
     }
 
     /// The time limit this process enforces on its own evaluations: with workers or a server, they do.
@@ -43,9 +46,10 @@ final class EvaluationPlacement {
     private var secrets: LocalWorkerSecrets?
 
     init(remote: String?, workers: Int?, evaluationTimeout: Double?, connectTimeout: Double = GymClient.defaultConnectTimeout,
-         curve security: Curve.Client?) throws {
+         remoteTimeout: Double = 600, curve security: Curve.Client?) throws {
         if let evaluationTimeout, !(evaluationTimeout > 0) { throw CLIError("--evaluation-timeout is a positive number of seconds, not \(evaluationTimeout)") }
         guard connectTimeout > 0 else { throw CLIError("--connect-timeout is a positive number of seconds, not \(connectTimeout)") }
+        guard remoteTimeout > 0 else { throw CLIError("--remote-timeout is a positive number of seconds, not \(remoteTimeout)") }
         var registry = CommandLineRegistry.current
         if security != nil && remote == nil { throw CLIError("--curve-server-key needs --remote") }
         if let remote {
@@ -54,7 +58,8 @@ final class EvaluationPlacement {
             // host environments this gym does not have (`Command:<file>`, a Python `designgym.serve`).
             var remoteRegistry = Registry()
             remoteRegistry.register(EnvironmentFamily(prefix: "", parameterName: "<id the server serves>", summary: "served by \(remote)") { id, options, _ in
-                try RemoteEnvironment(endpoint: remote, environment: id, options: options, connectTimeout: connectTimeout, curve: security)
+                try RemoteEnvironment(endpoint: remote, environment: id, options: options, timeout: remoteTimeout, connectTimeout: connectTimeout,
+                                      curve: security)
             })
             for entry in registry.agents { remoteRegistry.register(entry) }
             registry = remoteRegistry

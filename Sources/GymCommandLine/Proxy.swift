@@ -12,10 +12,11 @@ struct Proxy: ParsableCommand {
             A trained proxy is an environment itself: gym run --env Proxy:<file> ... searches it like any other.
             Examples:
               gym run --env MemoryController-v0 --agent random --budget 2000
-              gym proxy train --env MemoryController-v0 --metric power --metric read_latency_avg --out dram.proxy.json
+              gym proxy train --env MemoryController-v0 --metric power \\
+                  --metric read_latency_avg --out dram.proxy.json
               gym proxy eval dram.proxy.json --designs 200
               gym run --env Proxy:dram.proxy.json --agent genetic --budget 5000
-              gym proxy verify 3 --top 10          # the best designs of that search, simulated for real
+              gym proxy verify 3 --top 10    # its best designs, simulated for real
             """,
         subcommands: [ProxyTrain.self, ProxyEval.self, ProxyVerify.self])
 }
@@ -53,13 +54,15 @@ struct ProxyTrain: ParsableCommand {
             Hyperparameters (-H name=value, repeatable), with their defaults:
             \(hyperparameterHelp)
             Examples:
-              gym proxy train --env MemoryController-v0 --metric power --model boosted -H rounds=500 -H max_depth=8
-              gym proxy train --env MemoryController-v0 --metric power --model oblivious -H rounds=3000 --distil 300000 -S rounds=300 -S depth=10
+              gym proxy train --env MemoryController-v0 --metric power --model boosted \\
+                  -H rounds=500 -H max_depth=8
+              gym proxy train --env MemoryController-v0 --metric power --model oblivious \\
+                  -H rounds=3000 --distil 300000 -S rounds=300 -S depth=10
             """)
 
     static var hyperparameterHelp: String {
         Regressor.Kind.allCases.map { kind in
-            "  \(kind.rawValue):\n" + Regressor.hyperparameters(of: kind).map { "    \($0.name)=\($0.defaultValue)  \($0.help)" }
+            "  \(kind.rawValue):\n" + Regressor.hyperparameters(of: kind).map { wrapped("\($0.name)=\($0.defaultValue)  \($0.help)", indent: "    ", hanging: "        ") }
                 .joined(separator: "\n")
         }.joined(separator: "\n")
     }

@@ -8,8 +8,8 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Summarise experiments: best-so-far curves, the hyperparameter lottery, sample efficiency, best designs.",
         discussion: """
-            Groups the experiments by environment, workload and objective, then by agent. The HTML page is one \\
-            self-contained file (plots drawn as SVG, no scripts, nothing fetched from the network); the markdown \\
+            Groups the experiments by environment, workload and objective, then by agent. The HTML page is one \
+            self-contained file (plots drawn as SVG, no scripts, nothing fetched from the network); the markdown \
             is for terminals and CI logs.
             Examples:
               gym report --sweep dram-lottery --out report.html

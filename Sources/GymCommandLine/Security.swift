@@ -52,7 +52,8 @@ struct Keygen: ParsableCommand {
               gym keygen server && gym serve --curve-secret server.secret
               gym keygen alice  && mkdir clients && cp alice.pub clients/
               gym serve --curve-secret server.secret --curve-clients clients
-              gym run --remote tcp://127.0.0.1:5555 --curve-server-key server.pub --curve-secret alice.secret
+              gym run --remote tcp://127.0.0.1:5555 --curve-server-key server.pub \\
+                  --curve-secret alice.secret
             """)
 
     @Argument(help: "Path and name of the key files, without extension.")

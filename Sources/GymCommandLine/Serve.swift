@@ -9,19 +9,21 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve environments over ZeroMQ (protocol designgym/1, see docs/PROTOCOL.md).",
         discussion: """
-            Binds a ROUTER socket and serves many sessions at once until Ctrl-C. Only this machine can connect
-            unless --allow-remote is given. Clients reach only what this command line names: the environments
-            given with --env (all registered ones when none is), and files only inside the folder given with
-            --allow-files (none otherwise). Every evaluation, and every environment a client asks for, stops
-            after --timeout seconds with status `timeout`, while other clients are served. With --db, every session
-            is logged as an experiment (the client may name its agent, settings and experiment in `open`), and
-            clients may open studies: a registered agent suggests designs, the client evaluates and observes them.
+            Binds a ROUTER socket and serves many sessions at once until Ctrl-C. Only this machine can connect \
+            unless --allow-remote is given. Clients reach only what this command line names: the environments \
+            given with --env (all registered ones when none is), and files only inside the folder given with \
+            --allow-files (none otherwise). Every evaluation, and every environment a client asks for, stops \
+            after --timeout seconds with status `timeout`, while other clients are served. With --db, every session \
+            is logged as an experiment (the client may name its agent, settings and experiment in `open`), and \
+            clients may open studies: a registered agent suggests designs, the client evaluates and observes them. \
             A session idle for --idle-timeout seconds is closed.
             Examples:
-              gym serve --env Branin-v0 --env DiffusionSampler-v1 --bind tcp://127.0.0.1:5555
+              gym serve --env Branin-v0 --env DiffusionSampler-v1 \\
+                  --bind tcp://127.0.0.1:5555
               gym serve --env MemoryController-v0 --allow-files traces/ --timeout 120
-              gym serve --env Branin-v0 --db Logs/gym.sqlite     # sessions and studies logged, gym show lists them
-              gym run --remote tcp://127.0.0.1:5555 --env Branin-v0 --agent bayesian --budget 60
+              gym serve --env Branin-v0 --db Logs/gym.sqlite    # gym show lists them
+              gym run --remote tcp://127.0.0.1:5555 --env Branin-v0 --agent bayesian \\
+                  --budget 60
             """)
 
     @Option(name: .customLong("env"), help: "Environment to serve (repeatable); all registered ones when omitted.")

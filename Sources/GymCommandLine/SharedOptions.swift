@@ -131,3 +131,21 @@ func printTable(_ rows: [[String]], indent: String = "  ") {
         print(indent + cells.joined(separator: "  "))
     }
 }
+
+/// `text` broken into lines of at most `width` characters at spaces, the first line after `indent` and the
+/// others after `hanging`: for lists in help texts, which the renderer would otherwise wrap to the margin.
+func wrapped(_ text: String, width: Int = 77, indent: String, hanging: String) -> String {
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ") {
+        let prefix = lines.isEmpty ? indent : hanging
+        if !line.isEmpty, prefix.count + line.count + 1 + word.count > width {
+            lines.append(prefix + line)
+            line = String(word)
+        } else {
+            line += (line.isEmpty ? "" : " ") + word
+        }
+    }
+    lines.append((lines.isEmpty ? indent : hanging) + line)
+    return lines.joined(separator: "\n")
+}

@@ -11,10 +11,10 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Run every experiment of a sweep file that the database does not hold complete yet.",
         discussion: """
-            A sweep file (YAML or JSON) names environments and workloads, objectives, agents with a grid, a registered \\
-            preset (such as archgym, optionally with `samples: N` of its settings) or random samples of their \\
-            hyperparameters, seeds, and one budget for all runs. sweeps/dram-lottery.yaml is a complete example. \\
-            Runs already complete are skipped, interrupted ones resumed, so a sweep stopped by Ctrl-C or a crash \\
+            A sweep file (YAML or JSON) names environments and workloads, objectives, agents with a grid, a registered \
+            preset (such as archgym, optionally with `samples: N` of its settings) or random samples of their \
+            hyperparameters, seeds, and one budget for all runs. sweeps/dram-lottery.yaml is a complete example. \
+            Runs already complete are skipped, interrupted ones resumed, so a sweep stopped by Ctrl-C or a crash \
             continues where it was. Each run is an ordinary experiment named `sweep <name> <key>`.
             Example file:
               name: dram-lottery
@@ -30,7 +30,8 @@ struct SweepCommand: ParsableCommand {
             Examples:
               gym sweep dram.yaml --jobs 2
               gym sweep dram.yaml --jobs 8 --workers 8
-              gym sweep dram.yaml --jobs 64 --remote tcp://broker-host:5555 --curve-server-key broker.pub
+              gym sweep dram.yaml --jobs 64 --remote tcp://broker-host:5555 \\
+                  --curve-server-key broker.pub
               gym sweep dram.yaml --dry-run
             """)
 
@@ -77,10 +78,14 @@ struct SweepCommand: ParsableCommand {
             let status = try SweepRunner(registry: evaluations.registry, store: store, evaluationTimeout: placement.evaluationTimeoutHere)
                 .run(runs, jobs: jobs) { status, line in
                 let left = status.remaining.map { String(format: ", about %.0f s left", $0) } ?? ""
-                FileHandle.standardOutput.write(Data("[\(status.done)/\(status.total) done, \(status.running) running, \(status.failed) failed\(left)] \(line)\n".utf8))
+                FileHandle.standardOutput.write(Data("[\(status.done)/\(status.total) done, \(status.running) running, \(status.failed) failed\(status.interrupted > 0 ? ", \(status.interrupted) interrupted" : "")\(left)] \(line)\n".utf8))
             }
-            say("Sweep \(sweep.name): \(status.done) of \(status.total) runs complete, \(status.failed) failed, in \(String(format: "%.1f", status.elapsed)) s. Results in \(database.path).")
+            let interrupted = status.interrupted > 0
+                ? ", \(status.interrupted) interrupted (the server could not be reached: run the same command again to finish them)" : ""
+            let trials = status.failedTrials > 0 ? " (\(status.failedTrials) trial(s) failed or timed out: gym show lists them)" : ""
+            say("Sweep \(sweep.name): \(status.done) of \(status.total) runs complete, \(status.failed) failed\(interrupted), in \(String(format: "%.1f", status.elapsed)) s\(trials). Results in \(database.path).")
             if status.failed > 0 { throw ExitCode(1) }
+            if status.interrupted > 0 { throw ExitCode(75) }  // EX_TEMPFAIL: a transport fault, to be run again
         }
     }
 

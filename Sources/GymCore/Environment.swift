@@ -29,11 +29,23 @@ extension Environment {
     /// status and message say what happened. With a `timeLimit` (seconds), a simulation still running
     /// then stops at its next check and the evaluation has status `timeout`.
     public func measure(_ design: Design, timeLimit: Double? = nil) -> Evaluation {
-        guard let timeLimit else { return measureUnderActiveDeadline(design) }
-        return EvaluationDeadline.with(EvaluationDeadline(seconds: timeLimit)) { measureUnderActiveDeadline(design) }
+        do {
+            return try attempt(design, timeLimit: timeLimit)
+        } catch {
+            return .unsuccessful(.failed, message: String(describing: error))
+        }
     }
 
-    private func measureUnderActiveDeadline(_ design: Design) -> Evaluation {
+    /// `measure`, except that an environment that cannot be reached (`EnvironmentUnreachable`: its server
+    /// or broker is gone) throws: nothing was evaluated, so there is no evaluation to record. Loops that
+    /// log trials use this, stop, and leave the experiment to be resumed. Throws nothing else.
+    public func attempt(_ design: Design, timeLimit: Double? = nil) throws -> Evaluation {
+        guard let timeLimit else { return try measureUnderActiveDeadline(design) }
+        return try EvaluationDeadline.with(EvaluationDeadline(seconds: timeLimit)) { try measureUnderActiveDeadline(design) }
+    }
+
+    /// Throws nothing but `EnvironmentUnreachable`.
+    private func measureUnderActiveDeadline(_ design: Design) throws -> Evaluation {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let canonical: Design
@@ -51,6 +63,8 @@ extension Environment {
             return evaluation
         } catch let timedOut as EvaluationTimedOut {
             return .unsuccessful(.timeout, message: timedOut.description, wallTime: elapsed())
+        } catch let unreachable as EnvironmentUnreachable {
+            throw unreachable
         } catch {
             return .unsuccessful(.failed, message: String(describing: error), wallTime: elapsed())
         }
@@ -168,4 +182,14 @@ public enum EnvironmentError: Error, Hashable, Sendable, CustomStringConvertible
             return "option \(key)=\(value) cannot be used: \(reason)"
         }
     }
+}
+
+/// The environment could not be reached (its server or broker stopped answering for longer than the
+/// client waits, or lost the session): the evaluation did not happen. Not a result of the design.
+public struct EnvironmentUnreachable: Error, CustomStringConvertible, Sendable {
+    /// What went wrong and for how long, with what to do.
+    public let description: String
+
+    /// An unreachable environment, described.
+    public init(_ description: String) { self.description = description }
 }

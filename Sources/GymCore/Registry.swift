@@ -6,11 +6,16 @@ public struct EnvironmentEntry: Sendable {
     public var summary: String
     /// Makes an instance from options; throws `EnvironmentError` for unknown workloads or options.
     public var make: @Sendable (EnvironmentOptions) throws -> any Environment
+    /// Costly work its first evaluation does before anything else (training a supernet, say), or nil.
+    /// `gym check` leaves such an environment out unless it is named.
+    public var preparation: String?
 
     /// Creates an entry.
-    public init(id: String, summary: String, make: @escaping @Sendable (EnvironmentOptions) throws -> any Environment) {
+    public init(id: String, summary: String, preparation: String? = nil,
+                make: @escaping @Sendable (EnvironmentOptions) throws -> any Environment) {
         self.id = id
         self.summary = summary
+        self.preparation = preparation
         self.make = make
     }
 }

@@ -167,7 +167,7 @@ extension EnvironmentEntry {
     public func defaultingWorkload(to workload: String?) -> EnvironmentEntry {
         guard let workload else { return self }
         let make = self.make
-        return EnvironmentEntry(id: id, summary: summary) { options in
+        return EnvironmentEntry(id: id, summary: summary, preparation: preparation) { options in
             var options = options
             if options.workload == nil { options.workload = workload }
             return try make(options)

@@ -48,6 +48,46 @@ public final class GymClient: @unchecked Sendable {
         try request(op, arguments, timeout: timeout, interruptible: false)
     }
 
+    /// Sends `op` and waits for its reply for as long as the server shows signs of life: every
+    /// `probeInterval` seconds it sends `ping` (with `session`, when given, so the server says whether it
+    /// still has the session), and it gives up with `ProtocolError(.timeout)` only after `silence` seconds
+    /// with no reply to anything. A server that answers but no longer knows the session (a broker that
+    /// restarted, its queued work gone) makes it throw `ProtocolError(.unknownSession)` at once: the request
+    /// was lost with it.
+    public func request(_ op: String, _ arguments: [String: JSONValue], session: String?, probeInterval: Double,
+                        silence: Double) throws -> JSONValue {
+        lock.lock()
+        defer { lock.unlock() }
+        let id = try send(op, arguments)
+        var probes: Set<JSONValue> = []
+        var lastHeard = Date(), nextProbe = Date().addingTimeInterval(probeInterval)
+        while true {
+            let wait = min(nextProbe.timeIntervalSinceNow, lastHeard.addingTimeInterval(silence).timeIntervalSinceNow)
+            if let frames = try socket.receive(timeout: max(1, Int(wait * 1000) + 1)),
+               let frame = frames.last, case .object(let reply)? = try? JSONValue.parse(frame), let replyID = reply["id"] {
+                if replyID == id {
+                    if reply["ok"] == .bool(true) { return reply["result"] ?? .null }
+                    if let error = reply["error"], let decoded = try? WireJSON.decode(ProtocolError.self, error) { throw decoded }
+                    throw ProtocolError(.evaluationFailed, "the server sent an error reply without a readable error")
+                }
+                if probes.contains(replyID) {
+                    lastHeard = Date()
+                    if case .object(let result)? = reply["result"], result["session"] == .string("unknown") {
+                        throw ProtocolError(.unknownSession, "\(endpoint) answers but no longer has this session (it restarted?); the \"\(op)\" in flight was lost with it")
+                    }
+                }
+                continue
+            }
+            if lastHeard.addingTimeInterval(silence).timeIntervalSinceNow <= 0 {
+                throw ProtocolError(.timeout, "no reply from \(endpoint) to \"\(op)\", nor to pings, for \(Parameter.numberText(silence)) s")
+            }
+            if nextProbe.timeIntervalSinceNow <= 0 {
+                probes.insert(try send("ping", session.map { ["session": .string($0)] } ?? [:]))
+                nextProbe = Date().addingTimeInterval(probeInterval)
+            }
+        }
+    }
+
     /// Sends `frame` as it is, which need not be a valid request, and returns the next reply frame as it
     /// came, whatever its id: for checking how a server answers what it should refuse.
     public func exchange(rawFrame frame: Data, timeout: Double? = nil) throws -> Data {
@@ -63,10 +103,8 @@ public final class GymClient: @unchecked Sendable {
         throw ProtocolError(.timeout, "no reply from \(endpoint) within \(Parameter.numberText(timeout)) s")
     }
 
-    private func request(_ op: String, _ arguments: [String: JSONValue] = [:], timeout: Double?, interruptible: Bool) throws -> JSONValue {
-        let timeout = timeout ?? self.timeout
-        lock.lock()
-        defer { lock.unlock() }
+    /// Sends a request with the next id and returns the id; the caller holds the lock.
+    private func send(_ op: String, _ arguments: [String: JSONValue]) throws -> JSONValue {
         nextID += 1
         let id = JSONValue.number(Double(nextID))
         var message = arguments
@@ -74,6 +112,14 @@ public final class GymClient: @unchecked Sendable {
         message["op"] = .string(op)
         message["id"] = id
         try socket.send([WireJSON.encode(JSONValue.object(message))])
+        return id
+    }
+
+    private func request(_ op: String, _ arguments: [String: JSONValue] = [:], timeout: Double?, interruptible: Bool) throws -> JSONValue {
+        let timeout = timeout ?? self.timeout
+        lock.lock()
+        defer { lock.unlock() }
+        let id = try send(op, arguments)
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if interruptible && ClientInterruption.isRequested {

@@ -29,6 +29,9 @@ public final class GymWorker: @unchecked Sendable {
     private var environments: [String: any Environment] = [:]
     private let curve: Curve.Client?
     private let parent: Int32?
+    private var connected = false
+    /// Told once, when the broker first answers: "connected".
+    public var onConnected: @Sendable () -> Void = {}
 
     /// A worker for the pool at `endpoint`; with a `parent` process id, it stops as soon as that process is
     /// gone (its parent changes), even in the middle of an evaluation.
@@ -40,6 +43,13 @@ public final class GymWorker: @unchecked Sendable {
         self.registry = registry
         self.name = name ?? "\(ProcessInfo.processInfo.hostName):\(getpid())"
         self.heartbeatInterval = heartbeatInterval
+    }
+
+    /// Whether the broker has answered this worker yet.
+    public var hasConnected: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return connected
     }
 
     /// Asks `run` to return after the current evaluation.
@@ -81,7 +91,19 @@ public final class GymWorker: @unchecked Sendable {
                 try socket.send([result])
                 running = nil
             }
-            if done && running == nil { return .stopped }
+            if done && running == nil {
+                // Pre-empted or stopped between jobs: the broker learns at once, rather than after its
+                // liveness timeout, and counts no failed attempt against anything.
+                // Its acknowledgement also says the last result arrived (one connection keeps the order); the
+                // process may exit as soon as this returns, taking unsent messages with it.
+                try? socket.send([WireJSON.encode(JSONValue.object(["type": "leaving", "worker": .string(name)]))])
+                let patience = Date().addingTimeInterval(2)
+                waiting: while Date() < patience {
+                    guard let frames = try? socket.receive(timeout: 100), let frame = frames.last else { continue }
+                    if case .object(let message)? = try? JSONValue.parse(frame), message["type"] == .string("goodbye") { break waiting }
+                }
+                return .stopped
+            }
             if running == nil, !queued.isEmpty {
                 let job = queued.removeFirst()
                 if case .number(let id)? = job["job"] { running = Int(id) }
@@ -97,7 +119,15 @@ public final class GymWorker: @unchecked Sendable {
             }
             guard let frame = frames.last, case .object(let message)? = try? JSONValue.parse(frame),
                   case .string(let type)? = message["type"] else { continue }
+            if !hasConnected {
+                lock.lock()
+                connected = true
+                lock.unlock()
+                onConnected()
+            }
             switch type {
+            case "welcome":
+                continue
             case "job":
                 queued.append(message)
             case "abandon":

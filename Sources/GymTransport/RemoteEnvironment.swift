@@ -11,9 +11,14 @@ public struct RemoteEnvironment: Environment {
     public let spec: EnvironmentSpec
     private let session: RemoteSession
     private let validatesLocally: Bool
+    /// Seconds without any sign of life from the server before an evaluation gives up (`EnvironmentUnreachable`).
+    private let remoteTimeout: Double
 
     /// Connects to `endpoint` and opens a session of `environment` with `options`. The server must answer
-    /// within `connectTimeout` seconds; each request after that may take `timeout` seconds. With
+    /// within `connectTimeout` seconds; each request after that may take `timeout` seconds. An evaluation
+    /// waits as long as the server answers pings, reopens its session and sends the design again when the
+    /// server lost it (a broker that restarted), and throws `EnvironmentUnreachable` only after `timeout`
+    /// seconds without any reply: a transport fault is never an evaluation. With
     /// `validatesLocally` false, workloads, options and designs go to the server unchecked, and its
     /// refusals come back as the errors a local environment throws (`gym check --remote` tests a
     /// server's own checks this way).
@@ -38,19 +43,30 @@ public struct RemoteEnvironment: Environment {
         guard case .object(let opened) = try client.request("open", arguments), case .string(let id)? = opened["session"] else {
             throw ProtocolError(.badRequest, "the server's reply to \"open\" has no session id")
         }
-        session = RemoteSession(client: client, id: id)
+        session = RemoteSession(client: client, id: id, opening: arguments)
         self.validatesLocally = validatesLocally
+        remoteTimeout = timeout
     }
 
     /// Evaluates `design` on the server.
     public func evaluate(_ design: Design) throws -> Evaluation {
         let sent = validatesLocally ? try spec.space.validate(design) : design
-        let result: JSONValue
-        do {
-            result = try session.client.request("evaluate", ["session": .string(session.id), "designs": .array([Self.json(sent)])])
-        } catch let error as ProtocolError where error.code == .invalidDesign {
-            throw Self.designError(error, design: design, spec: spec)
+        var result: JSONValue?
+        while result == nil {
+            let id = session.id
+            do {
+                result = try session.client.request("evaluate", ["session": .string(id), "designs": .array([Self.json(sent)])], session: id,
+                                                    probeInterval: min(2, remoteTimeout / 4), silence: remoteTimeout)
+            } catch let error as ProtocolError where error.code == .invalidDesign {
+                throw Self.designError(error, design: design, spec: spec)
+            } catch let error as ProtocolError where error.code == .unknownSession {
+                // The server answers but lost the session and what it was doing: open it again, send again.
+                try session.reopen(lost: error, within: remoteTimeout)
+            } catch let error as ProtocolError where error.code == .timeout {
+                throw EnvironmentUnreachable("\(error.message); the evaluation did not happen (wait longer with --remote-timeout)")
+            }
         }
+        guard let result else { throw ProtocolError(.evaluationFailed, "no reply") }
         guard case .object(let fields) = result, case .array(let evaluations)? = fields["evaluations"], let first = evaluations.first else {
             throw ProtocolError(.evaluationFailed, "the server's reply to \"evaluate\" has no evaluations")
         }
@@ -94,14 +110,50 @@ public struct RemoteEnvironment: Environment {
     }
 }
 
-/// Closes its session when released.
+/// Closes its session when released; opens it again when the server has lost it.
 final class RemoteSession: @unchecked Sendable {
     let client: GymClient
-    let id: String
+    private let lock = NSLock()
+    private var current: String
+    /// The arguments of `open`, to open the session again.
+    private let opening: [String: JSONValue]
 
-    init(client: GymClient, id: String) {
+    init(client: GymClient, id: String, opening: [String: JSONValue]) {
         self.client = client
-        self.id = id
+        current = id
+        self.opening = opening
+    }
+
+    /// The session's id on the server.
+    var id: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    /// Opens the session again after the server said it no longer has it (`lost`), trying for at most
+    /// `seconds` while the server does not answer; throws `EnvironmentUnreachable` when it cannot.
+    func reopen(lost: ProtocolError, within seconds: Double) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            do {
+                guard case .object(let opened) = try client.request("open", opening, timeout: max(0.1, min(5, deadline.timeIntervalSinceNow))),
+                      case .string(let id)? = opened["session"] else {
+                    throw EnvironmentUnreachable("\(client.endpoint) lost the session and its reply to \"open\" has no session id")
+                }
+                lock.lock()
+                current = id
+                lock.unlock()
+                return
+            } catch let error as ProtocolError where error.code == .timeout || error.code == .serverBusy {
+                guard deadline.timeIntervalSinceNow > 0 else {
+                    throw EnvironmentUnreachable("\(lost.message), and \(client.endpoint) did not let the session be opened again within \(Parameter.numberText(seconds)) s")
+                }
+                Thread.sleep(forTimeInterval: 0.2)
+            } catch let error as ProtocolError {
+                throw EnvironmentUnreachable("\(lost.message), and opening it again was refused: \(error.message)")
+            }
+        }
     }
 
     deinit { _ = try? client.request("close", ["session": .string(id)], timeout: 2) }

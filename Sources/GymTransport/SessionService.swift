@@ -49,6 +49,8 @@ public final class SessionService: @unchecked Sendable {
         }
     }
 
+    /// What `status` adds about the evaluations' workers (a broker's pool), when there are any.
+    public var statusReport: (@Sendable () -> [String: JSONValue])?
     /// The environments served (and the agents studies may use), by id.
     public let registry: Registry
     /// The ids clients may open; all registered ones when empty.
@@ -175,7 +177,7 @@ public final class SessionService: @unchecked Sendable {
         }
         guard case .string(let op)? = request.fields["op"] else { return .now(handle(request)) }
         switch op {
-        case "hello", "ping":
+        case "hello", "ping", "status":
             return .now(handle(request))
         case "step", "reset", "evaluate", "suggest", "observe":
             let field = op == "suggest" || op == "observe" ? "study" : "session"
@@ -274,7 +276,7 @@ public final class SessionService: @unchecked Sendable {
 
     // MARK: - Operations
 
-    static let ops = ["hello", "describe", "open", "reset", "step", "evaluate", "close", "open_study", "suggest", "observe", "ping"]
+    static let ops = ["hello", "describe", "open", "reset", "step", "evaluate", "close", "open_study", "suggest", "observe", "ping", "status"]
 
     private func perform(_ request: Request) throws -> JSONValue {
         let fields = request.fields
@@ -291,7 +293,21 @@ public final class SessionService: @unchecked Sendable {
                             "environments": .array(served.map(JSONValue.string)),
                             "agents": .array(registry.agents.map { .string($0.id) }), "logging": .bool(settings.store != nil)])
         case "ping":
-            return .object(["pong": .bool(true)])
+            // With a session, whether it is still open here: a client waiting on a long evaluation learns
+            // that a restarted server has lost it, rather than waiting for a reply that will not come.
+            guard case .string(let key)? = fields["session"] else { return .object(["pong": .bool(true)]) }
+            lock.lock()
+            let known = sessions[key] != nil
+            lock.unlock()
+            return .object(["pong": .bool(true), "session": .string(known ? "open" : "unknown")])
+        case "status":
+            lock.lock()
+            let open = sessions.values.filter { $0.study == nil }.count, studies = sessions.count - open
+            lock.unlock()
+            var result: [String: JSONValue] = ["server": .string("DesignGym \(DesignGym.version)"), "sessions": .number(Double(open)),
+                                               "studies": .number(Double(studies)), "environments": .array(served.map(JSONValue.string))]
+            if let pool = statusReport?() { result["pool"] = .object(pool) }
+            return .object(result)
         case "describe":
             return WireJSON.value(try makeEnvironment(request).spec)
         case "open":

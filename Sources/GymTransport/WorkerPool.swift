@@ -141,6 +141,25 @@ public final class WorkerPool: @unchecked Sendable {
         return stats
     }
 
+    /// The pool now, for the `status` op: each worker (name, the job it runs, seconds since it was last
+    /// heard), the evaluations queued and running, and the counts since the pool started.
+    public var status: [String: JSONValue] {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        let listed: [JSONValue] = workers.values.sorted { $0.name < $1.name }.map { worker in
+            var entry: [String: JSONValue] = ["name": .string(worker.name), "silent_seconds": .number((now.timeIntervalSince(worker.lastSeen) * 10).rounded() / 10)]
+            entry["job"] = worker.job.map { .number(Double($0)) } ?? .null
+            if let hosts = worker.hosts { entry["hosts"] = .array(hosts.sorted().map(JSONValue.string)) }
+            return .object(entry)
+        }
+        return [
+            "workers": .array(listed), "queued": .number(Double(queue.count)), "running": .number(Double(jobs.count - queue.count)),
+            "completed": .number(Double(stats.completed)), "requeued": .number(Double(stats.requeued)),
+            "timed_out": .number(Double(stats.timedOut)), "workers_lost": .number(Double(stats.workersLost)),
+        ]
+    }
+
     /// Waits until at least `count` workers are connected; false on timeout.
     public func waitForWorkers(_ count: Int, timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
@@ -247,7 +266,20 @@ public final class WorkerPool: @unchecked Sendable {
             } else {
                 workers[identity] = Worker(name: name, lastSeen: now, job: nil, hosts: hosts)
                 log("worker \(name) joined\(hosts.map { " hosting \($0.sorted().joined(separator: ", "))" } ?? "") (\(workers.count) connected)")
+                // So the worker knows it reached a broker (a wrong endpoint or CURVE key is otherwise silence).
+                outbox.append([identity, WireJSON.encode(JSONValue.object(["type": "welcome"]))])
             }
+        case "leaving":
+            // Stopped (SIGTERM: a pre-empted node) between evaluations; anything it held goes back to the
+            // queue without counting as a worker dying on it.
+            outbox.append([identity, WireJSON.encode(JSONValue.object(["type": "goodbye"]))])
+            guard let worker = workers.removeValue(forKey: identity) else { return }
+            if let id = worker.job, let job = jobs[id] {
+                job.worker = nil
+                queue.insert(id, at: 0)
+                stats.requeued += 1
+            }
+            log("worker \(worker.name) left (\(workers.count) connected)")
         case "busy":
             workers[identity]?.lastSeen = now
         case "result":
@@ -264,9 +296,11 @@ public final class WorkerPool: @unchecked Sendable {
             }
             worker.job = nil
             workers[identity] = worker
-            let evaluation: Evaluation
+            var evaluation: Evaluation
             if let value = message["evaluation"], let decoded = try? WireJSON.decode(Evaluation.self, value) {
                 evaluation = decoded
+                // Which worker evaluated it, for the trial's record.
+                evaluation.details["worker"] = .string(worker.name)
             } else {
                 evaluation = .unsuccessful(.failed, message: "worker \(worker.name) sent an unreadable result")
             }

@@ -14,6 +14,9 @@ public struct ProxyEnvironment: Environment {
     public let spec: EnvironmentSpec
     public let proxy: ProxyFile
     private let path: String
+    /// Why the default objective is not the real environment's (it reads metrics the proxy does not
+    /// predict), or nil when it is.
+    public let objectiveNote: String?
 
     /// Loads the proxy at `path`; `current` is the real environment's spec now, to refuse a proxy of an
     /// older version.
@@ -24,9 +27,13 @@ public struct ProxyEnvironment: Environment {
         let trained = proxy.metrics
         let metrics = proxy.spec.metrics.filter { trained.contains($0.name) }
         var defaultObjective = proxy.spec.defaultObjective
+        var note: String?
         if (try? defaultObjective.resolved(against: metrics)) == nil, let first = metrics.first {
             defaultObjective = .metric(first.name, first.goal)
+            note = "the proxy predicts \(trained.joined(separator: ", ")) only, so its default objective is \(defaultObjective), "
+                + "not \(proxy.environment)'s \(proxy.spec.defaultObjective); choose another with --objective"
         }
+        objectiveNote = note
         var spec = EnvironmentSpec(
             id: Self.prefix + path, summary: "proxy of \(proxy.environment) (\(proxy.kind.rawValue), \(proxy.trainingRows) trials): predictions, not simulations",
             space: proxy.spec.space, metrics: metrics,

@@ -89,6 +89,35 @@ func run(_ configuration: ExperimentConfiguration, store: TrajectoryStore? = nil
         #expect(try store.trials(experiment: third.experimentID).allSatisfy { !$0.cached })
     }
 
+    @Test func aDesignIsEvaluatedOnceWhateverTheBatchHoldingItsRepeats() throws {
+        // The same draws in batches of 1, 6 and 20: every repeat of a design (in the same batch or a later
+        // one) is a cache hit, so the evaluations are exactly the distinct designs, whatever the batching.
+        var hits: [Int] = []
+        for batchSize in [1, 6, 20] {
+            let store = try TrajectoryStore(path: temporaryDatabasePath())
+            let configuration = ExperimentConfiguration(environmentID: "Knapsack-v0", agentID: "random-walker", seed: 4,
+                                                        budget: Budget(evaluations: 60), batchSize: batchSize, parallelism: 3)
+            let (summary, _) = try run(configuration, store: store)
+            let trials = try store.trials(experiment: summary.experimentID)
+            let distinct = Set(trials.map(\.design.canonicalJSON)).count
+            #expect(distinct < 60, "no repeats to test with")
+            #expect(trials.filter { !$0.cached }.count == distinct && summary.cacheHits == 60 - distinct, "batch \(batchSize)")
+            // The first occurrence is evaluated; every later one has its evaluation.
+            var first: [String: Trial] = [:]
+            for trial in trials.sorted(by: { $0.number < $1.number }) {
+                let key = trial.design.canonicalJSON
+                if let earlier = first[key] {
+                    #expect(trial.cached && trial.evaluation.metrics == earlier.evaluation.metrics)
+                } else {
+                    #expect(!trial.cached)
+                    first[key] = trial
+                }
+            }
+            hits.append(summary.cacheHits)
+        }
+        #expect(Set(hits).count == 1)
+    }
+
     @Test func anInterruptedExperimentResumesToTheSameTrialsAsAnUninterruptedOne() throws {
         // A 5 ms delay per evaluation lets the stop request arrive mid-run.
         let configuration = ExperimentConfiguration(environmentID: "Branin-v0",

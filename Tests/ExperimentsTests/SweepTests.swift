@@ -36,6 +36,11 @@ import Testing
         let grid = Set(try Catalog.registry.agent("genetic").settings(ofGrid: "archgym")!.map { Design($0).canonicalJSON })
         #expect(sampled.count == 5 * 2 && settings.count == 5 && settings.isSubset(of: grid))
         #expect(try Self.sweep(sampledText).expand(registry: Catalog.registry).map(\.key) == sampled.map(\.key))
+        // Options are text, written as numbers, flags or strings alike: the same runs.
+        let written = #"{"name": "o", "budget": 5, "seeds": 1, "environments": [{"id": "Branin-v0", "options": {"delay": 0.5}}], "agents": [{"id": "random"}]}"#
+        let quoted = written.replacingOccurrences(of: "0.5", with: "\"0.5\"")
+        #expect(try Self.sweep(written).environments[0].options == ["delay": "0.5"])
+        #expect(try Self.sweep(written).expand(registry: Catalog.registry).map(\.key) == Self.sweep(quoted).expand(registry: Catalog.registry).map(\.key))
     }
 
     /// The error a sweep file gets when expanded, or "accepted".
