@@ -89,7 +89,9 @@ struct Check: ParsableCommand {
         for entry in agents {
             for environmentEntry in grounds {
                 progress("\(entry.id) on \(environmentEntry.id)")
-                let environment = try environmentEntry.defaultingWorkload(to: workload).make(EnvironmentOptions())
+                // --workload applies to environments named; others may not have it, and use their default.
+                let ground = namedEnvironments.isEmpty ? environmentEntry : environmentEntry.defaultingWorkload(to: workload)
+                let environment = try ground.make(EnvironmentOptions())
                 let issues = AgentConformance.check(entry, on: environment)
                 report("\(entry.id) on \(environmentEntry.id)", issues)
                 failures += issues.count

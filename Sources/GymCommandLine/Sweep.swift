@@ -15,7 +15,8 @@ struct SweepCommand: ParsableCommand {
             preset (such as archgym, optionally with `samples: N` of its settings) or random samples of their \
             hyperparameters, seeds, and one budget for all runs. sweeps/dram-lottery.yaml is a complete example. \
             Runs already complete are skipped, interrupted ones resumed, so a sweep stopped by Ctrl-C or a crash \
-            continues where it was. Each run is an ordinary experiment named `sweep <name> <key>`.
+            continues where it was. Each run is an ordinary experiment named `sweep <name> <key>`. Exits 1 when \
+            a run failed, 75 when runs stopped because their server could not be reached (run it again).
             Example file:
               name: dram-lottery
               budget: 500
